@@ -39,7 +39,12 @@ export function ensureCa(dir: string, name: string, commonName: string): KeyPair
   openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', pair.keyFile], dir);
   openssl(
     ['req', '-x509', '-new', '-key', pair.keyFile, '-sha256', '-days', '3650', '-subj', subject(commonName)]
-      .concat(['-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'])
+      .concat([
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign',
+      ])
       .concat(['-out', pair.certFile]),
     dir,
   );
@@ -76,12 +81,28 @@ export function ensureCert(ca: KeyPair, dir: string, request: CertRequest): KeyP
   );
   openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', pair.keyFile], dir);
   openssl(
-    ['req', '-new', '-key', pair.keyFile, '-subj', subject(request.commonName, request.organizations), '-out', csr],
+    [
+      'req',
+      '-new',
+      '-key',
+      pair.keyFile,
+      '-subj',
+      subject(request.commonName, request.organizations),
+      '-out',
+      csr,
+    ],
     dir,
   );
   openssl(
-    ['x509', '-req', '-in', csr, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-CAcreateserial']
-      .concat(['-days', '3650', '-sha256', '-extfile', ext, '-out', pair.certFile]),
+    ['x509', '-req', '-in', csr, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-CAcreateserial'].concat([
+      '-days',
+      '3650',
+      '-sha256',
+      '-extfile',
+      ext,
+      '-out',
+      pair.certFile,
+    ]),
     dir,
   );
   fs.rmSync(csr);

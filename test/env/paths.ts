@@ -15,8 +15,12 @@ export interface EnvPaths {
   cacheDir: string;
 }
 
-export function envPaths(repoRoot = defaultRepoRoot()): EnvPaths {
-  const stateDir = path.join(repoRoot, '.queueshift');
+/**
+ * `QUEUESHIFT_STATE_DIR` (or the argument) moves the state folder, so that a second environment
+ * can run beside the default one (the env lifecycle test does that).
+ */
+export function envPaths(repoRoot = defaultRepoRoot(), stateDir?: string): EnvPaths {
+  stateDir ??= process.env['QUEUESHIFT_STATE_DIR'] ?? path.join(repoRoot, '.queueshift');
   return {
     repoRoot,
     stateDir,

@@ -53,6 +53,9 @@ export interface KubeEndpoint {
   /** Admin (system:masters) kubeconfig. */
   kubeconfig: string;
   caFile: string;
+  /** kubectl built at the control plane's version (the machine's own may be older). */
+  kubectl: string;
+  version: string;
 }
 
 export interface LocalNodeInfo {

@@ -28,9 +28,12 @@ export async function waitUntil<T>(
     }
     if (Date.now() >= deadline) {
       const cause = lastError instanceof Error ? `: last error: ${lastError.message}` : '';
-      throw new Error(`timed out after ${options.timeoutMs ?? 30_000} ms waiting for ${options.what}${cause}`, {
-        cause: lastError,
-      });
+      throw new Error(
+        `timed out after ${options.timeoutMs ?? 30_000} ms waiting for ${options.what}${cause}`,
+        {
+          cause: lastError,
+        },
+      );
     }
     await sleep(options.intervalMs ?? 100);
   }

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The project's test command (`npm test`): provisions everything the tests need, checks lint,
+# format, types and the build, then runs the tiers one after another (the machines have 2 cores),
+# each with its own time budget, against one environment of real servers on loopback.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+step() { printf '\n==> %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
+
+step "provisioning Debian packages"
+bash scripts/provision/packages.sh
+step "provisioning Node.js and npm packages"
+node_bin="$(bash scripts/provision/node.sh)"
+export PATH="$node_bin:$root/node_modules/.bin:$PATH"
+bash scripts/with-node.sh node --version
+step "provisioning the Kubernetes control plane binaries (cached in ${QUEUESHIFT_CACHE:-$HOME/.cache/queueshift})"
+bash scripts/provision/kube-binaries.sh >/dev/null
+
+step "lint, format, types, shell scripts"
+eslint .
+prettier --check .
+tsc -p tsconfig.json --noEmit
+shellcheck scripts/*.sh scripts/provision/*.sh .ci/run
+step "build"
+tsc -p tsconfig.build.json
+
+results="$root/.queueshift/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+
+# tier <name> <budget-seconds>
+tier() {
+  step "$1 tests (budget $2 s)"
+  timeout --signal=TERM --kill-after=30 "$2" \
+    vitest run --project "$1" --reporter=default --reporter=json --outputFile.json="$results/$1.json"
+}
+
+status=0
+tier unit 300 || status=$?
+if [[ $status -eq 0 ]]; then
+  step "starting the test environment"
+  node test/env/cli.ts up
+  trap 'node test/env/cli.ts down' EXIT
+  tier integration 1200 || status=$?
+  [[ $status -eq 0 ]] && { tier e2e 2700 || status=$?; }
+fi
+node scripts/test-summary.ts "$results" || true
+exit "$status"

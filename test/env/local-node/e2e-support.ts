@@ -1,0 +1,136 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import { promisify } from 'node:util';
+import { AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
+import { LOOPBACK } from '../ports.ts';
+import type { KubeEndpoint } from '../state.ts';
+import { PORT_ANNOTATION } from './pod-worker.ts';
+
+const run = promisify(execFile);
+
+/** Helpers the local node's end-to-end tests share. */
+export interface KubeTools {
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  /** Runs the environment's kubectl against its API server; resolves to stdout. */
+  kubectl(args: readonly string[], input?: string): Promise<string>;
+}
+
+export function kubeTools(kube: KubeEndpoint): KubeTools {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kube.kubeconfig);
+  return {
+    core: kc.makeApiClient(CoreV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    async kubectl(args, input) {
+      const child = run(kube.kubectl, [...args], { env: { ...process.env, KUBECONFIG: kube.kubeconfig } });
+      if (input !== undefined) {
+        child.child.stdin?.end(input);
+      }
+      const { stdout } = await child;
+      return stdout;
+    },
+  };
+}
+
+/** The loopback port the local node gave the pod's first container. */
+export function podPort(pod: V1Pod): number {
+  const value = pod.metadata?.annotations?.[PORT_ANNOTATION];
+  if (value === undefined)
+    throw new Error(`pod ${pod.metadata?.name ?? ''} has no ${PORT_ANNOTATION} annotation`);
+  return Number(value);
+}
+
+/** The pid of a running container, from its `local://<pid>` container id. */
+export function containerPid(pod: V1Pod, container?: string): number {
+  const status = (pod.status?.containerStatuses ?? []).find(
+    (s) => container === undefined || s.name === container,
+  );
+  const match = /^local:\/\/(\d+)$/.exec(status?.containerID ?? '');
+  if (!match?.[1]) throw new Error(`pod ${pod.metadata?.name ?? ''} has no running container`);
+  return Number(match[1]);
+}
+
+/**
+ * Whether a process runs (a zombie does not: an orphan waits for this machine's init to reap it,
+ * which can take a second or two).
+ */
+export function isProcessRunning(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+export function isPodReady(pod: V1Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+}
+
+/** A Deployment whose rollout finished: every replica updated and available, no old pod left. */
+export function rolledOut(deployment: V1Deployment): boolean {
+  const wanted = deployment.spec?.replicas ?? 1;
+  const status = deployment.status;
+  return (
+    (status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 1) &&
+    (status?.updatedReplicas ?? 0) === wanted &&
+    (status?.availableReplicas ?? 0) === wanted &&
+    (status?.replicas ?? 0) === wanted &&
+    status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True') === true
+  );
+}
+
+/** GET http://127.0.0.1:<port><path>; resolves to status and body. */
+export function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host: LOOPBACK, port, path, timeout: 3_000 }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => {
+        resolve({ status: response.statusCode ?? 0, body });
+      });
+    });
+    request.on('timeout', () => request.destroy(new Error(`GET ${path} on port ${port} timed out`)));
+    request.on('error', reject);
+  });
+}
+
+/**
+ * A tiny HTTP server for test pods (run with `node -e`): `/value` answers env VALUE, `/ready`
+ * answers 200 unless env READY_FILE names a file that does not exist, `/exit` exits with code 3,
+ * `/metrics` serves `localnode_test_info{value=…} 1`. On SIGTERM it writes
+ * `<MARKER_DIR>/<POD_NAME>` before exiting.
+ */
+export const TEST_SERVER = `
+const http = require('node:http');
+const fs = require('node:fs');
+const env = process.env;
+const server = http.createServer((req, res) => {
+  if (req.url === '/value') return res.end(env.VALUE ?? '');
+  if (req.url === '/ready') {
+    const ready = !env.READY_FILE || fs.existsSync(env.READY_FILE);
+    res.writeHead(ready ? 200 : 503);
+    return res.end(ready ? 'ready' : 'not ready');
+  }
+  if (req.url === '/exit') {
+    res.end('exiting');
+    setTimeout(() => process.exit(3), 20);
+    return;
+  }
+  if (req.url === '/metrics') {
+    res.setHeader('Content-Type', 'text/plain; version=0.0.4');
+    return res.end('# TYPE localnode_test_info gauge\\nlocalnode_test_info{value="' + (env.VALUE ?? '') + '"} 1\\n');
+  }
+  res.writeHead(404);
+  res.end();
+});
+server.listen(Number(env.PORT), '127.0.0.1');
+process.on('SIGTERM', () => {
+  if (env.MARKER_DIR) fs.writeFileSync(env.MARKER_DIR + '/' + env.POD_NAME, 'SIGTERM at ' + Date.now());
+  server.close();
+  process.exit(0);
+});
+`;
