@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { down, up } from '../env/environment.ts';
 import { envPaths } from '../env/paths.ts';
-import { markedProcesses } from '../env/processes.ts';
+import { isRunning, markedProcesses } from '../env/processes.ts';
 import { listeningSockets, socketsHeldBy } from '../env/sockets.ts';
 
 // A second, private environment: the shared one stays up for the other e2e files.
@@ -15,8 +15,9 @@ describe('env:up then env:down', () => {
     const log = (): void => undefined;
     const state = await up(paths, log);
     try {
-      const pids = markedProcesses(state.marker);
-      expect(pids.length).toBeGreaterThanOrEqual(state.daemons.length);
+      const daemonPids = state.daemons.map((d) => d.pid);
+      expect(daemonPids.filter((pid) => !isRunning(pid))).toEqual([]);
+      const pids = [...new Set([...daemonPids, ...markedProcesses(state.marker)])];
       const sockets = socketsHeldBy(pids);
       expect(sockets.length).toBeGreaterThanOrEqual(state.daemons.length - 1);
       expect(sockets.filter((s) => s.address !== '127.0.0.1')).toEqual([]);
@@ -26,6 +27,7 @@ describe('env:up then env:down', () => {
 
       await down(paths, log);
 
+      expect(daemonPids.filter(isRunning)).toEqual([]);
       expect(markedProcesses(state.marker)).toEqual([]);
       const ports = new Set(sockets.map((s) => s.port));
       expect(listeningSockets().filter((s) => ports.has(s.port))).toEqual([]);

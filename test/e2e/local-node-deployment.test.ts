@@ -10,8 +10,8 @@ import {
   isProcessRunning,
   kubeTools,
   podPort,
-  rolledOut,
-  TEST_SERVER,
+  testServerDeployment,
+  waitForRollout,
   type KubeTools,
 } from '../env/local-node/e2e-support.ts';
 import { isListening } from '../env/ports.ts';
@@ -32,50 +32,27 @@ describe('a Deployment on the local node', () => {
     replicas?: number;
     command?: string[];
   }
-  const deployment = (name: string, value: string, variant: Variant = {}): object => ({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace },
-    spec: {
+  const deployment = (name: string, value: string, variant: Variant = {}): object =>
+    testServerDeployment({
+      name,
+      namespace,
+      value,
       replicas: variant.replicas ?? 2,
-      selector: { matchLabels: { app: name } },
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          terminationGracePeriodSeconds: 10,
-          containers: [
-            {
-              name: 'server',
-              image: 'node:22',
-              command: variant.command ?? ['node', '-e', TEST_SERVER],
-              env: [
-                { name: 'VALUE', value },
-                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-                { name: 'MARKER_DIR', value: markers },
-                ...(variant.extraEnv ?? []),
-              ],
-              readinessProbe: {
-                httpGet: { path: '/ready', port: 8080 },
-                periodSeconds: 1,
-                failureThreshold: 1,
-              },
-            },
-          ],
-        },
-      },
-    },
-  });
+      terminationGracePeriodSeconds: 10,
+      ...(variant.command !== undefined && { command: variant.command }),
+      env: [
+        { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        { name: 'MARKER_DIR', value: markers },
+        ...(variant.extraEnv ?? []),
+      ],
+      readinessProbe: { httpGet: { path: '/ready', port: 8080 }, periodSeconds: 1, failureThreshold: 1 },
+    });
   const apply = (manifest: object): Promise<string> =>
     tools.kubectl(['apply', '-f', '-'], JSON.stringify(manifest));
   const pods = async (app: string): Promise<V1Pod[]> =>
     (await tools.core.listNamespacedPod({ namespace, labelSelector: `app=${app}` })).items;
   const waitRolledOut = (name: string, timeoutMs = 60_000): Promise<true> =>
-    waitUntil(async () => rolledOut(await tools.apps.readNamespacedDeployment({ name, namespace })), {
-      what: `deployment ${namespace}/${name} to finish its rollout`,
-      timeoutMs,
-      intervalMs: 200,
-    });
+    waitForRollout(tools, namespace, name, timeoutMs);
 
   beforeAll(async () => {
     tools = kubeTools(kube);

@@ -1,7 +1,12 @@
 import fs from 'node:fs';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeTools, rolledOut, TEST_SERVER, type KubeTools } from '../env/local-node/e2e-support.ts';
+import {
+  kubeTools,
+  testServerDeployment,
+  waitForRollout,
+  type KubeTools,
+} from '../env/local-node/e2e-support.ts';
 import { targetFile } from '../env/local-node/scrape-targets.ts';
 import { queryPrometheus } from '../env/prometheus.ts';
 import { required } from '../env/test-environment.ts';
@@ -25,38 +30,11 @@ describe('Prometheus scraping pods of the local node', () => {
   });
 
   it('scrapes a Ready pod’s /metrics at its loopback port with namespace, pod and deployment labels', async () => {
-    const manifest = {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'metrics-demo', namespace },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: { app: 'metrics-demo' } },
-        template: {
-          metadata: { labels: { app: 'metrics-demo' } },
-          spec: {
-            containers: [
-              {
-                name: 'server',
-                image: 'node:22',
-                command: ['node', '-e', TEST_SERVER],
-                env: [{ name: 'VALUE', value: 'scraped' }],
-                readinessProbe: { httpGet: { path: '/ready', port: 8080 }, periodSeconds: 1 },
-              },
-            ],
-          },
-        },
-      },
-    };
-    await tools.kubectl(['apply', '-f', '-'], JSON.stringify(manifest));
-    await waitUntil(
-      async () => rolledOut(await tools.apps.readNamespacedDeployment({ name: 'metrics-demo', namespace })),
-      {
-        what: 'the metrics-demo Deployment to become Available',
-        timeoutMs: 60_000,
-        intervalMs: 200,
-      },
+    await tools.kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify(testServerDeployment({ name: 'metrics-demo', namespace, value: 'scraped' })),
     );
+    await waitForRollout(tools, namespace, 'metrics-demo');
     const [pod] = (await tools.core.listNamespacedPod({ namespace, labelSelector: 'app=metrics-demo' }))
       .items as [V1Pod];
     const podName = pod.metadata?.name ?? '';

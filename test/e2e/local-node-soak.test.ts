@@ -4,11 +4,11 @@ import {
   isPodReady,
   kubeTools,
   rolledOut,
-  TEST_SERVER,
+  testServerDeployment,
+  waitForRollout,
   type KubeTools,
 } from '../env/local-node/e2e-support.ts';
 import { required } from '../env/test-environment.ts';
-import { waitUntil } from '../env/wait.ts';
 
 /** Developers may shorten the run locally; CI runs the full ten minutes. */
 const SOAK_SECONDS = Number(process.env['QUEUESHIFT_SOAK_SECONDS'] ?? 600);
@@ -37,39 +37,16 @@ describe('the local node over a long run', () => {
     { timeout: (SOAK_SECONDS + 180) * 1000 },
     async () => {
       expect(Number.isFinite(SOAK_SECONDS) && SOAK_SECONDS > 0).toBe(true);
-      const manifest = {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: 'steady', namespace },
-        spec: {
-          replicas: 2,
-          selector: { matchLabels: { app: 'steady' } },
-          template: {
-            metadata: { labels: { app: 'steady' } },
-            spec: {
-              containers: [
-                {
-                  name: 'server',
-                  image: 'node:22',
-                  command: ['node', '-e', TEST_SERVER],
-                  env: [{ name: 'VALUE', value: 'steady' }],
-                  readinessProbe: { httpGet: { path: '/ready', port: 8080 }, periodSeconds: 2 },
-                  livenessProbe: { httpGet: { path: '/value', port: 8080 }, periodSeconds: 5 },
-                },
-              ],
-            },
-          },
-        },
-      };
+      const manifest = testServerDeployment({
+        name: 'steady',
+        namespace,
+        value: 'steady',
+        replicas: 2,
+        readinessProbe: { httpGet: { path: '/ready', port: 8080 }, periodSeconds: 2 },
+        livenessProbe: { httpGet: { path: '/value', port: 8080 }, periodSeconds: 5 },
+      });
       await tools.kubectl(['apply', '-f', '-'], JSON.stringify(manifest));
-      await waitUntil(
-        async () => rolledOut(await tools.apps.readNamespacedDeployment({ name: 'steady', namespace })),
-        {
-          what: 'the steady Deployment to become Available',
-          timeoutMs: 60_000,
-          intervalMs: 200,
-        },
-      );
+      await waitForRollout(tools, namespace, 'steady');
       const pods = async (): Promise<V1Pod[]> =>
         (await tools.core.listNamespacedPod({ namespace, labelSelector: 'app=steady' })).items;
       const uids = (await pods()).map((p) => p.metadata?.uid).sort();

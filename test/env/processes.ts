@@ -56,8 +56,11 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Zombies answer kill(0) but are gone for every purpose that matters here. */
-function isRunning(pid: number): boolean {
+/**
+ * Whether a process runs. Zombies answer kill(0) but are gone for every purpose that matters
+ * here (an orphan waits for this machine's init to reap it, which can take a second or two).
+ */
+export function isRunning(pid: number): boolean {
   if (!isAlive(pid)) return false;
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -68,7 +71,8 @@ function isRunning(pid: number): boolean {
   }
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
+/** Signals a process group, or the process alone when it leads no group. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {
@@ -93,7 +97,11 @@ export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<v
   }
 }
 
-/** Pids of every live process whose environment carries `MARKER_VARIABLE=marker`. */
+/**
+ * Pids of every live process whose environment carries `MARKER_VARIABLE=marker`. Programs that
+ * reuse their environment's memory for their process title (redis-server, redis-sentinel) are
+ * not found this way; daemons are stopped by their recorded pid, this catches the rest.
+ */
 export function markedProcesses(marker: string): number[] {
   const needle = `${MARKER_VARIABLE}=${marker}`;
   const pids: number[] = [];

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import { signalGroup } from '../processes.ts';
 
 /** Everything needed to start one container's process. */
 export interface LaunchSpec {
@@ -23,18 +24,6 @@ export interface ExitInfo {
 
 function signalNumber(name: NodeJS.Signals | null): number | undefined {
   return name === null ? undefined : os.constants.signals[name];
-}
-
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
-    }
-  }
 }
 
 /**

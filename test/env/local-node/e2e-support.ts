@@ -1,10 +1,19 @@
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
 import http from 'node:http';
 import { promisify } from 'node:util';
-import { AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  type V1Container,
+  type V1Deployment,
+  type V1EnvVar,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import { LOOPBACK } from '../ports.ts';
+export { isRunning as isProcessRunning } from '../processes.ts';
 import type { KubeEndpoint } from '../state.ts';
+import { waitUntil } from '../wait.ts';
 import { PORT_ANNOTATION } from './pod-worker.ts';
 
 const run = promisify(execFile);
@@ -52,19 +61,6 @@ export function containerPid(pod: V1Pod, container?: string): number {
   return Number(match[1]);
 }
 
-/**
- * Whether a process runs (a zombie does not: an orphan waits for this machine's init to reap it,
- * which can take a second or two).
- */
-export function isProcessRunning(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 export function isPodReady(pod: V1Pod): boolean {
   return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 }
@@ -80,6 +76,70 @@ export function rolledOut(deployment: V1Deployment): boolean {
     (status?.replicas ?? 0) === wanted &&
     status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True') === true
   );
+}
+
+/** Waits until the Deployment's rollout finished (see `rolledOut`). */
+export function waitForRollout(
+  tools: KubeTools,
+  namespace: string,
+  name: string,
+  timeoutMs = 60_000,
+): Promise<true> {
+  return waitUntil(async () => rolledOut(await tools.apps.readNamespacedDeployment({ name, namespace })), {
+    what: `deployment ${namespace}/${name} to finish its rollout`,
+    timeoutMs,
+    intervalMs: 200,
+  });
+}
+
+export interface TestServerOptions {
+  name: string;
+  namespace: string;
+  /** Served at /value. */
+  value: string;
+  replicas?: number;
+  env?: V1EnvVar[];
+  /** Default: TEST_SERVER under node. */
+  command?: string[];
+  /** Default: GET /ready every second. */
+  readinessProbe?: V1Container['readinessProbe'];
+  livenessProbe?: V1Container['livenessProbe'];
+  terminationGracePeriodSeconds?: number;
+}
+
+/** A Deployment of TEST_SERVER (label app=<name>), rolled one pod at a time with no unavailability. */
+export function testServerDeployment(options: TestServerOptions): V1Deployment {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: options.name, namespace: options.namespace },
+    spec: {
+      replicas: options.replicas ?? 1,
+      selector: { matchLabels: { app: options.name } },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      template: {
+        metadata: { labels: { app: options.name } },
+        spec: {
+          ...(options.terminationGracePeriodSeconds !== undefined && {
+            terminationGracePeriodSeconds: options.terminationGracePeriodSeconds,
+          }),
+          containers: [
+            {
+              name: 'server',
+              image: 'node:22',
+              command: options.command ?? ['node', '-e', TEST_SERVER],
+              env: [{ name: 'VALUE', value: options.value }, ...(options.env ?? [])],
+              readinessProbe: options.readinessProbe ?? {
+                httpGet: { path: '/ready', port: 8080 },
+                periodSeconds: 1,
+              },
+              ...(options.livenessProbe !== undefined && { livenessProbe: options.livenessProbe }),
+            },
+          ],
+        },
+      },
+    },
+  };
 }
 
 /** GET http://127.0.0.1:<port><path>; resolves to status and body. */
