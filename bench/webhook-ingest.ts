@@ -1,0 +1,218 @@
+/**
+ * HTTP ingest benchmark (issue 4): `queueshift webhook` (signature verification, checks, envelope,
+ * publish, 202 once the queue accepted) against a bare node:http server that reads the whole body
+ * and answers 202, for a fixed real `push` payload, driven by autocannon at fixed concurrency, on
+ * the same machine in the same run. Redis path and SQS path. Needs the test environment
+ * (`npm run env:up`). Run: `node bench/webhook-ingest.ts`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
+import type { WebhookDefinition } from '@octokit/webhooks-examples';
+import { Redis } from 'ioredis';
+import { freePort, LOOPBACK } from '../test/env/ports.ts';
+import { sqsClient } from '../test/env/sqs.ts';
+import { required } from '../test/env/test-environment.ts';
+import { drive, type LoadResult } from './webhook-ingest-load.ts';
+
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? '16');
+const WARMUP_SECONDS = 3;
+/** The targets take turns, round after round, so that load from elsewhere on the machine hits all alike. */
+const ROUNDS = 5;
+const ROUND_SECONDS = 4;
+const TARGET_RATIO = 0.6;
+
+const repo = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
+const definitions = createRequire(import.meta.url)('@octokit/webhooks-examples') as WebhookDefinition[];
+const push = definitions.find((definition) => definition.name === 'push')?.examples[0];
+if (push === undefined) throw new Error('@octokit/webhooks-examples has no push example');
+const body = JSON.stringify(push);
+const secret = randomUUID();
+
+interface Target {
+  name: string;
+  path: string;
+  start: (port: number) => ChildProcess;
+  /** Resolves once the target serves. */
+  ready: (port: number) => Promise<void>;
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url)).status === 200;
+  } catch {
+    return false;
+  }
+}
+
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+function webhook(name: string, env: Record<string, string>): Target {
+  return {
+    name,
+    path: '/webhook',
+    start: (port) =>
+      spawn(process.execPath, [repo('../src/cli/main.ts'), 'webhook'], {
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          PORT: String(port),
+          LISTEN_HOST: LOOPBACK,
+          LOG_LEVEL: 'warn',
+          WEBHOOK_SECRET: secret,
+          ...env,
+        },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      }),
+    ready: (port) => until(() => answers(`http://${LOOPBACK}:${port}/readyz`), `${name} to be ready`),
+  };
+}
+
+const bare: Target = {
+  name: 'bare node:http',
+  path: '/webhook',
+  start: (port) =>
+    spawn(process.execPath, [repo('./webhook-ingest-bare-server.ts'), String(port)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  ready: () => Promise.resolve(),
+};
+
+interface Running {
+  target: Target;
+  url: string;
+  child: ChildProcess;
+  warmUp?: LoadResult;
+  rounds: LoadResult[];
+}
+
+async function start(target: Target): Promise<Running> {
+  const port = await freePort();
+  const child = target.start(port);
+  if (child.stdout) {
+    const lines = createInterface({ input: child.stdout });
+    await new Promise<void>((resolve) => {
+      lines.once('line', () => {
+        resolve();
+      });
+    });
+  }
+  await target.ready(port);
+  return { target, url: `http://${LOOPBACK}:${port}${target.path}`, child, rounds: [] };
+}
+
+async function stop(running: Running): Promise<void> {
+  const exited = new Promise((resolve) => running.child.once('exit', resolve));
+  running.child.kill('SIGTERM');
+  await exited;
+}
+
+function load(running: Running, durationSeconds: number): Promise<LoadResult> {
+  return drive({ url: running.url, connections: CONNECTIONS, durationSeconds, event: 'push', body, secret });
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+interface Summary {
+  name: string;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  /** Answered 2xx, warm-up included: what the queue must hold. */
+  accepted: number;
+  failed: number;
+}
+
+function summarise(running: Running): Summary {
+  return {
+    name: running.target.name,
+    requestsPerSecond: median(running.rounds.map((r) => r.requests.average)),
+    p50: median(running.rounds.map((r) => r.latency.p50)),
+    p99: median(running.rounds.map((r) => r.latency.p99)),
+    accepted: [running.warmUp, ...running.rounds].reduce((sum, r) => sum + (r?.['2xx'] ?? 0), 0),
+    failed: running.rounds.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
+  };
+}
+
+function row(summary: Summary, baseline: Summary): string {
+  return [
+    summary.name.padEnd(26),
+    `${summary.requestsPerSecond.toFixed(0).padStart(7)} req/s`,
+    `${((summary.requestsPerSecond / baseline.requestsPerSecond) * 100).toFixed(0).padStart(4)} %`,
+    `p50 ${summary.p50.toFixed(1).padStart(5)} ms`,
+    `p99 ${summary.p99.toFixed(1).padStart(5)} ms`,
+    `non-2xx or errors ${summary.failed}`,
+  ].join('  ');
+}
+
+async function main(): Promise<void> {
+  const { streams } = required('redis');
+  const sqs = required('sqs');
+  const stream = `queueshift-bench:webhook-ingest:${randomUUID()}`;
+  const client = sqsClient(sqs);
+  const { QueueUrl } = await client.send(
+    new CreateQueueCommand({ QueueName: `qs-bench-ingest-${randomUUID()}` }),
+  );
+  if (QueueUrl === undefined) throw new Error('the SQS emulator returned no queue URL');
+  const redis = new Redis({ host: streams.host, port: streams.port });
+  try {
+    console.log(
+      `webhook ingest: ${body.length} B push payload, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up, ` +
+        `${ROUNDS} rounds of ${ROUND_SECONDS} s per target taken in turns, medians reported, Node ${process.versions.node}`,
+    );
+    const targets = [
+      bare,
+      webhook('queueshift webhook (redis)', {
+        QUEUE_TYPE: 'redis',
+        REDIS_ADDRESS: `${streams.host}:${streams.port}`,
+        REDIS_STREAM_NAME: stream,
+      }),
+      webhook('queueshift webhook (sqs)', {
+        QUEUE_TYPE: 'sqs',
+        SQS_QUEUE_URL: QueueUrl,
+        AWS_REGION: sqs.region,
+        AWS_ENDPOINT_URL: sqs.endpoint,
+        AWS_ACCESS_KEY_ID: 'queueshift-bench',
+        AWS_SECRET_ACCESS_KEY: randomUUID(),
+      }),
+    ];
+    const running: Running[] = [];
+    try {
+      for (const target of targets) running.push(await start(target));
+      for (const server of running) server.warmUp = await load(server, WARMUP_SECONDS);
+      for (let round = 0; round < ROUNDS; round += 1) {
+        for (const server of running) server.rounds.push(await load(server, ROUND_SECONDS));
+      }
+      const [baseline, viaRedis, viaSqs] = running.map(summarise) as [Summary, Summary, Summary];
+      for (const summary of [baseline, viaRedis, viaSqs]) console.log(row(summary, baseline));
+      const published = await redis.xlen(stream);
+      const ratio = viaRedis.requestsPerSecond / baseline.requestsPerSecond;
+      console.log(
+        `redis path: ${(ratio * 100).toFixed(0)} % of the bare server's requests/s (target ${TARGET_RATIO * 100} %); ` +
+          `the stream holds ${published} entries for ${viaRedis.accepted} deliveries accepted (warm-up included)`,
+      );
+      if (ratio < TARGET_RATIO || viaRedis.failed + viaSqs.failed > 0) process.exitCode = 1;
+    } finally {
+      await Promise.all(running.map(stop));
+    }
+  } finally {
+    await redis.del(stream);
+    redis.disconnect();
+    await client.send(new DeleteQueueCommand({ QueueUrl }));
+    client.destroy();
+  }
+}
+
+await main();
