@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { EnvContext } from './configuration.ts';
 import type { Prepared } from './prepared.ts';
+import { prepareOperator } from './operator-command.ts';
 import { EXIT_FAILED, runService } from './run-service.ts';
 import { prepareWebhook } from './webhook-command.ts';
 import { prepareWorker } from './worker-command.ts';
@@ -17,11 +18,13 @@ const EXIT_INVALID_CONFIGURATION = 2;
 const COMMANDS: Record<string, (env: Environment, context: EnvContext) => Promise<ParseResult<Prepared>>> = {
   webhook: (env, context) => Promise.resolve(prepareWebhook(env, context)),
   worker: prepareWorker,
+  operator: prepareOperator,
 };
 
 const USAGE = `usage: queueshift <${Object.keys(COMMANDS).join('|')}>
   webhook  receive GitHub deliveries and publish them to the queue (QUEUE_TYPE sqs | redis)
   worker   consume the queue and run the handlers (QUEUE_TYPE sqs | redis | dual)
+  operator run the QueueMigration controller
 Configuration comes from the environment; see the README.
 `;
 

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { withRules } from './cel-rule.ts';
+import { duration, httpUrl, labelName, secretKeyRef } from './fields.ts';
+import { STAGES } from './stages-schema.ts';
+
+const limit = (what: string, fallback: number): z.ZodDefault<z.ZodNumber> =>
+  z.number().int().min(0).max(1_000).default(fallback).describe(what);
+
+const metric = z
+  .object({
+    name: labelName('Name of the metric, as shown in status and Events.'),
+    query: z.string().min(1).max(4_096).describe('PromQL instant query; it must return one sample.'),
+    threshold: z
+      .object({
+        operator: z.enum(['<', '<=', '>', '>=']).describe('How the value must compare to `value` to pass.'),
+        value: z.number().describe('Threshold the value is compared to.'),
+      })
+      .describe('Passing condition: `<value> <operator> <threshold value>`.'),
+    stages: z
+      .array(z.enum(STAGES))
+      .min(1)
+      .max(STAGES.length)
+      .describe('Stages where the metric applies; apply it only where traffic exists.'),
+  })
+  .describe('A custom metric: a PromQL query with a threshold.');
+
+export type MetricSettings = z.output<typeof metric>;
+
+const probes = withRules(
+  z.object({
+    interval: duration('Time between synthetic ping deliveries', '1s', '30s'),
+    timeout: duration('How long a worker has to mark a probe’s delivery id done', '1s', '30s'),
+    producerUrl: httpUrl(
+      'Webhook URL of the producers; probes are then also sent there, signed, over HTTP.',
+    ).optional(),
+    webhookSecretRef: secretKeyRef('The webhook secret that signs probes sent to producerUrl.').optional(),
+  }),
+  [
+    {
+      cel: '!has(self.producerUrl) || has(self.webhookSecretRef)',
+      holds: (value) => value.producerUrl === undefined || value.webhookSecretRef !== undefined,
+      message: 'webhookSecretRef is required with producerUrl: probes sent over HTTP must be signed',
+      fieldPath: '.webhookSecretRef',
+      reason: 'FieldValueRequired',
+    },
+  ],
+).describe('Synthetic ping deliveries; success = a worker marked the delivery id done in time.');
+
+export const analysisSettings = withRules(
+  z.object({
+    interval: duration('Time between evaluations of every metric', '1s', '30s'),
+    failureLimit: limit('Failed measurements tolerated before rolling back.', 0),
+    inconclusiveLimit: limit('Inconclusive (no data) measurements tolerated before `inconclusivePolicy`.', 3),
+    consecutiveErrorLimit: limit('Consecutive provider errors tolerated before rolling back.', 4),
+    inconclusivePolicy: z
+      .enum(['pause', 'rollback'])
+      .default('pause')
+      .describe('What happens past `inconclusiveLimit`: pause with a condition, or roll back.'),
+    prometheus: z
+      .object({ url: httpUrl('Base URL of the Prometheus HTTP API.') })
+      .optional()
+      .describe('Prometheus that answers the custom metrics’ queries.'),
+    metrics: z
+      .array(metric)
+      .max(20)
+      .default([])
+      .meta({
+        description: 'Custom PromQL metrics.',
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      }),
+    probes: probes.prefault({}),
+  }),
+  [
+    {
+      cel: '!has(self.metrics) || self.metrics.size() == 0 || has(self.prometheus)',
+      holds: (value) => value.metrics.length === 0 || value.prometheus !== undefined,
+      message: 'prometheus.url is required when custom metrics are defined',
+      fieldPath: '.prometheus',
+      reason: 'FieldValueRequired',
+    },
+  ],
+).describe('How stages are gated on measurements.');
+
+export type AnalysisSettings = z.output<typeof analysisSettings>;

@@ -1,0 +1,174 @@
+import { z } from 'zod';
+import { STAGES } from './stages-schema.ts';
+
+/**
+ * Everything the operator knows lives here, so that a restarted operator continues exactly where
+ * the last one stopped. Lists are bounded (history keeps the latest entries).
+ */
+
+export const PHASES = ['Pending', 'Progressing', 'Paused', 'RollingBack', 'RolledBack', 'Succeeded'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export const ROLLBACK_STEPS = [
+  'consumers-to-dual',
+  'producers-to-original',
+  'drain-redis',
+  'consumers-to-original',
+] as const;
+export type RollbackStep = (typeof ROLLBACK_STEPS)[number];
+
+export const MAX_HISTORY = 50;
+
+const timestamp = (what: string): z.ZodISODateTime => z.iso.datetime().max(64).describe(what);
+const text = (what: string, max = 1_024): z.ZodString => z.string().max(max).describe(what);
+const count = (what: string): z.ZodNumber =>
+  z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe(what);
+
+const keyRef = z.object({ name: text('Name.', 253), key: text('Key.', 253) });
+
+/** An env entry as found in the Deployment before the first change: a literal or a reference. */
+export const recordedEnvVar = z
+  .object({
+    name: text('Variable name.', 256),
+    value: text('Literal value.', 4_096).optional(),
+    valueFrom: z
+      .object({
+        secretKeyRef: keyRef.optional(),
+        configMapKeyRef: keyRef.optional(),
+        fieldRef: z.object({ fieldPath: text('Downward API field path.', 256) }).optional(),
+      })
+      .optional()
+      .describe('Where the value came from, when it was not a literal.'),
+  })
+  .describe('One variable of the managed container, as it was.');
+
+export type RecordedEnvVar = z.output<typeof recordedEnvVar>;
+
+export const originalSettings = z
+  .object({
+    deployment: text('Deployment name.', 253),
+    container: text('Container name.', 63),
+    role: z.enum(['producer', 'consumer']).describe('What the Deployment does in the pipeline.'),
+    env: z
+      .array(recordedEnvVar)
+      .max(64)
+      .describe('The container’s queue variables before the migration (only those the operator manages).'),
+  })
+  .describe('Settings of one Deployment before the migration changed anything.');
+
+export type OriginalSettings = z.output<typeof originalSettings>;
+
+export const historyEntry = z
+  .object({
+    seq: count('Sequence number; also names the Event of this entry.'),
+    at: timestamp('When it happened.'),
+    reason: text('Reason, the same as the Event’s.', 64),
+    stage: z.enum(STAGES).optional().describe('Stage at the time.'),
+    step: count('Step within the stage.').optional(),
+    message: text('What happened.'),
+  })
+  .describe('One transition.');
+
+export type HistoryEntry = z.output<typeof historyEntry>;
+
+export const gateResult = z
+  .object({
+    gate: text('Gate that produced the verdict.', 63),
+    subject: text('What was measured (a Deployment, a stream).', 253).optional(),
+    verdict: z.enum(['success', 'failure', 'inconclusive', 'error']).describe('Outcome.'),
+    metric: text('Metric name.', 128),
+    value: text('Measured value.', 256).optional(),
+    threshold: text('What the value had to satisfy.', 256).optional(),
+    message: text('Explanation.'),
+  })
+  .describe('Latest verdict of one gate.');
+
+export const condition = z
+  .object({
+    type: text('Condition type.', 64),
+    status: z.enum(['True', 'False', 'Unknown']).describe('Condition status.'),
+    reason: text('Machine-readable reason, CamelCase.', 64),
+    message: text('Human-readable explanation.'),
+    lastTransitionTime: timestamp('When status last changed.'),
+    observedGeneration: count('Spec generation the condition was computed from.'),
+  })
+  .describe('A condition in the usual Kubernetes shape.');
+
+export type Condition = z.output<typeof condition>;
+
+export const queueMigrationStatus = z
+  .object({
+    observedGeneration: count('Spec generation the status was computed from.').optional(),
+    phase: z.enum(PHASES).optional().describe('Where the migration as a whole is.'),
+    stage: z.enum(STAGES).optional().describe('Current stage (the stage a rollback started from).'),
+    step: count(
+      'Step within the stage: the canary step, or 1 once full/cleanup switched consumers/fallback.',
+    ).optional(),
+    message: text('Summary of the latest decision; shown by `kubectl get qm -o wide`.').optional(),
+    backlog: count('Redis backlog (lag + pending), when known.').optional(),
+    errorRate: text('Error rate of the current stage, as measured by analysis.', 32).optional(),
+    startedAt: timestamp(
+      'When the original settings were recorded; targets are fixed from then on.',
+    ).optional(),
+    stageStartedAt: timestamp('When the current stage was entered.').optional(),
+    stepStartedAt: timestamp('When the current step was entered.').optional(),
+    greenSince: timestamp('Since when every gate has been green without interruption.').optional(),
+    sqsEmptySince: timestamp('Since when every SQS depth sample has read 0 (full stage).').optional(),
+    promoted: z
+      .object({ stage: z.enum(STAGES), step: count('Step promoted.') })
+      .optional()
+      .describe('A promote token skipped the time, metric and approval waits of this stage and step.'),
+    originals: z
+      .array(originalSettings)
+      .max(20)
+      .optional()
+      .describe('Written once, before the first change to any Deployment; never captured again.'),
+    lastHandledTokens: z
+      .object({
+        promote: text('Last promote token handled.', 253).optional(),
+        abort: text('Last abort token handled.', 253).optional(),
+        retry: text('Last retry token handled.', 253).optional(),
+      })
+      .optional()
+      .describe('Each control token is acted on once.'),
+    rollback: z
+      .object({
+        step: z.enum(ROLLBACK_STEPS).describe('Current rollback step.'),
+        reason: text('Why the rollback started.'),
+        startedAt: timestamp('When the rollback started.'),
+        stepStartedAt: timestamp('When the current step started.'),
+        fromStep: count('Step of `stage` when the rollback started.'),
+        failures: count('Times the current step was found failing.'),
+        retryAt: timestamp('When a failing step is looked at again.').optional(),
+      })
+      .optional()
+      .describe('The rollback in progress or completed.'),
+    conflict: z
+      .object({
+        deployment: text('Deployment.', 253),
+        variable: text('Variable.', 256),
+        manager: text('The other field manager.', 128),
+        detectedAt: timestamp('When it was seen.'),
+      })
+      .optional()
+      .describe('Another field manager changed one of the operator’s fields; the migration is paused.'),
+    gates: z.array(gateResult).max(64).optional().describe('Latest verdict of each gate.'),
+    plan: z
+      .array(text('A planned action.', 512))
+      .max(64)
+      .optional()
+      .describe('Dry run: the actions that would run next.'),
+    history: z.array(historyEntry).max(50).optional().describe(`Transitions, latest ${MAX_HISTORY}.`),
+    conditions: z
+      .array(condition)
+      .max(16)
+      .optional()
+      .meta({
+        description: 'Conditions, one per type.',
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['type'],
+      }),
+  })
+  .describe('Observed state of the migration, written only by the operator.');
+
+export type QueueMigrationStatus = z.output<typeof queueMigrationStatus>;

@@ -1,0 +1,123 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import type { Action } from '../stages/actions.ts';
+import { canaryApplyConfiguration, settingsApplyConfiguration } from '../kube/apply-configurations.ts';
+import type { EventRecorder } from '../kube/event-recorder.ts';
+import { isKubeError } from '../kube/kube-api-error.ts';
+import { CONTENT_TYPES, type KubeApi } from '../kube/kube-api.ts';
+import { FIELD_MANAGER, FINALIZER, paths } from '../kube/resource-paths.ts';
+import { ownerOf, type MigrationObject } from './migration-object.ts';
+
+export const EXECUTOR_ERRORS = {
+  CANARY_NAME_TAKEN: 'A Deployment with the canary’s name exists and is not owned by this QueueMigration.',
+} as const;
+
+export class ActionError extends Error {
+  readonly code: keyof typeof EXECUTOR_ERRORS;
+
+  constructor(code: keyof typeof EXECUTOR_ERRORS, message: string) {
+    super(`${code}: ${message}`);
+    this.name = 'ActionError';
+    this.code = code;
+  }
+}
+
+const APPLY = { fieldManager: FIELD_MANAGER, force: true };
+
+/**
+ * Carries out a decision's actions in their order, stopping at the first failure (the reconcile
+ * is retried, and the level-triggered decision asks again for what is still missing). Keeps the
+ * migration object's resourceVersion current, so that each write is guarded by the last.
+ */
+export class ActionExecutor {
+  private readonly api: KubeApi;
+  private readonly events: EventRecorder;
+
+  constructor(api: KubeApi, events: EventRecorder) {
+    this.api = api;
+    this.events = events;
+  }
+
+  async run(migration: MigrationObject, actions: readonly Action[]): Promise<void> {
+    let current = migration;
+    for (const action of actions) current = await this.perform(current, action);
+  }
+
+  private async setFinalizers(migration: MigrationObject, finalizers: string[]): Promise<MigrationObject> {
+    const { namespace, name, resourceVersion } = migration.metadata;
+    return this.api.request<MigrationObject>('PATCH', paths.migration(namespace, name), {
+      contentType: CONTENT_TYPES.mergePatch,
+      body: { metadata: { finalizers, resourceVersion } },
+    });
+  }
+
+  private async perform(migration: MigrationObject, action: Action): Promise<MigrationObject> {
+    const { namespace, name } = migration.metadata;
+    switch (action.kind) {
+      case 'addFinalizer':
+        return this.setFinalizers(migration, [...(migration.metadata.finalizers ?? []), FINALIZER]);
+      case 'removeFinalizer':
+        return this.setFinalizers(
+          migration,
+          (migration.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
+        );
+      case 'writeStatus':
+        // A full update of the status subresource, guarded by resourceVersion: fields the new status
+        // drops are dropped, and a status computed from a stale read is refused (409), not written.
+        return this.api.request<MigrationObject>('PUT', paths.migrationStatus(namespace, name), {
+          body: { ...migration, status: action.status },
+        });
+      case 'applySettings':
+        await this.api.request('PATCH', paths.deployment(namespace, action.deployment), {
+          contentType: CONTENT_TYPES.apply,
+          query: APPLY,
+          body: settingsApplyConfiguration(namespace, action.deployment, action.container, action.settings),
+        });
+        return migration;
+      case 'applyCanary': {
+        const producer = await this.api.request<V1Deployment>(
+          'GET',
+          paths.deployment(namespace, action.producer),
+        );
+        await this.refuseForeignCanary(migration, action.name);
+        await this.api.request('PATCH', paths.deployment(namespace, action.name), {
+          contentType: CONTENT_TYPES.apply,
+          query: APPLY,
+          body: canaryApplyConfiguration(producer, action, ownerOf(migration)),
+        });
+        return migration;
+      }
+      case 'deleteCanary':
+        try {
+          await this.api.request('DELETE', paths.deployment(namespace, action.name), {
+            body: {
+              apiVersion: 'v1',
+              kind: 'DeleteOptions',
+              preconditions: {},
+              propagationPolicy: 'Background',
+            },
+          });
+        } catch (error) {
+          if (!isKubeError(error, 'KUBE_API_NOT_FOUND')) throw error;
+        }
+        return migration;
+      case 'recordEvent':
+        await this.events.record(namespace, ownerOf(migration), action.entry, action.type);
+        return migration;
+    }
+  }
+
+  private async refuseForeignCanary(migration: MigrationObject, canary: string): Promise<void> {
+    const { namespace, uid } = migration.metadata;
+    try {
+      const existing = await this.api.request<V1Deployment>('GET', paths.deployment(namespace, canary));
+      if (existing.metadata?.ownerReferences?.some((o) => o.uid === uid) !== true) {
+        throw new ActionError(
+          'CANARY_NAME_TAKEN',
+          `Deployment ${namespace}/${canary} exists and is not owned by QueueMigration ${migration.metadata.name}`,
+        );
+      }
+    } catch (error) {
+      if (!isKubeError(error, 'KUBE_API_NOT_FOUND')) throw error;
+    }
+  }
+}

@@ -1,0 +1,179 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { Clock } from '../../adapter/index.ts';
+import { KIND } from '../api/names.ts';
+import type { KubeApi } from '../kube/kube-api.ts';
+import { listWatch } from '../kube/list-watch.ts';
+import { paths } from '../kube/resource-paths.ts';
+import { keyOf, type MigrationObject } from './migration-object.ts';
+import type { OperatorMetrics } from './operator-metrics.ts';
+import type { QueueFigures } from './queue-figures.ts';
+import { TerminalError, type Reconciler } from './reconciler.ts';
+import { TargetIndex } from './target-index.ts';
+import { WorkQueue } from './work-queue.ts';
+
+export interface ControllerSettings {
+  /** Only this namespace; every namespace when undefined. */
+  namespace: string | undefined;
+  /** Full relist of each watched resource this often. */
+  resyncMs: number;
+  /** Reconciles running at once (each key is handled by one at a time). */
+  workers: number;
+  /** Retry delays of a failing key. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Watch restart backoff. */
+  watchBackoffMs: number;
+  watchMaxBackoffMs: number;
+}
+
+export interface ControllerDependencies {
+  api: KubeApi;
+  reconciler: Reconciler;
+  figures: QueueFigures;
+  clock: Clock;
+  logger: Logger;
+  metrics: OperatorMetrics;
+}
+
+function targetsOf(migration: MigrationObject): string[] {
+  const spec = migration.spec as
+    { producers?: { name?: string }[]; consumers?: { name?: string }[] } | undefined;
+  return [...(spec?.producers ?? []), ...(spec?.consumers ?? [])].flatMap((t) =>
+    t.name === undefined ? [] : [t.name],
+  );
+}
+
+/**
+ * Watches QueueMigrations and Deployments, and turns every change into a key on the work queue:
+ * a migration's own key, or the keys of the migrations that name (or own, for canaries) a
+ * Deployment. Workers take keys and reconcile them; nothing calls the reconciler otherwise.
+ */
+export class MigrationController {
+  private readonly settings: ControllerSettings;
+  private readonly deps: ControllerDependencies;
+  private readonly index = new TargetIndex();
+  private readonly queue: WorkQueue;
+
+  constructor(settings: ControllerSettings, deps: ControllerDependencies) {
+    this.settings = settings;
+    this.deps = deps;
+    this.queue = new WorkQueue({
+      clock: deps.clock,
+      baseDelayMs: settings.retryBaseMs,
+      maxDelayMs: settings.retryMaxMs,
+    });
+  }
+
+  private enqueue(key: string): void {
+    this.queue.add(key);
+    this.deps.metrics.queueDepth.set(this.queue.length);
+  }
+
+  private onMigration(type: 'ADDED' | 'MODIFIED' | 'DELETED', migration: MigrationObject): void {
+    const key = keyOf(migration);
+    if (type === 'DELETED') {
+      this.index.delete(key);
+      void this.deps.figures.forget(key);
+      return;
+    }
+    this.index.set(key, targetsOf(migration));
+    this.enqueue(key);
+  }
+
+  private onDeployment(deployment: V1Deployment): void {
+    const namespace = deployment.metadata?.namespace ?? '';
+    const owners = (deployment.metadata?.ownerReferences ?? []).filter((o) => o.kind === KIND);
+    for (const owner of owners) this.enqueue(`${namespace}/${owner.name}`);
+    for (const key of this.index.migrationsOf(namespace, deployment.metadata?.name ?? '')) this.enqueue(key);
+  }
+
+  private async work(signal: AbortSignal): Promise<void> {
+    const { reconciler, logger, metrics, clock } = this.deps;
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      metrics.queueDepth.set(this.queue.length);
+      const started = clock.now();
+      try {
+        const result = await reconciler.reconcile(key);
+        this.queue.forget(key);
+        metrics.reconciles.inc({ result: 'success' });
+        if (result.requeueAfterMs !== undefined && !signal.aborted)
+          this.queue.addAfter(key, result.requeueAfterMs);
+      } catch (error) {
+        if (error instanceof TerminalError) {
+          metrics.reconciles.inc({ result: 'terminal' });
+          logger.error(
+            { err: error, migration: key },
+            'reconcile failed for good; waiting for the object to change',
+          );
+        } else {
+          metrics.reconciles.inc({ result: 'error' });
+          logger.warn({ err: error, migration: key }, 'reconcile failed; retrying with backoff');
+          if (!signal.aborted) this.queue.addRateLimited(key);
+        }
+      } finally {
+        metrics.reconcileSeconds.observe((clock.now() - started) / 1_000);
+        this.queue.done(key);
+      }
+    }
+  }
+
+  /** Runs until `signal` aborts; then lets the reconciles in progress finish. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { api, clock, logger, metrics } = this.deps;
+    const { namespace, resyncMs } = this.settings;
+    const common = {
+      api,
+      clock,
+      resyncMs,
+      initialBackoffMs: this.settings.watchBackoffMs,
+      maxBackoffMs: this.settings.watchMaxBackoffMs,
+    };
+    const restarted = (resource: string) => (error: unknown) => {
+      metrics.watchRestarts.inc({ resource });
+      logger.warn({ err: error, resource }, 'watch restarted');
+    };
+    const watches = [
+      listWatch<MigrationObject>(
+        {
+          ...common,
+          path: paths.migrations(namespace),
+          onList: (items) => {
+            this.index.replaceAll(items.map((m) => [keyOf(m), targetsOf(m)]));
+            for (const item of items) this.enqueue(keyOf(item));
+          },
+          onEvent: (type, migration) => {
+            this.onMigration(type, migration);
+          },
+          onRestart: restarted('queuemigrations'),
+        },
+        signal,
+      ),
+      listWatch<V1Deployment>(
+        {
+          ...common,
+          path: paths.deployments(namespace),
+          onList: (items) => {
+            for (const item of items) this.onDeployment(item);
+          },
+          onEvent: (_type, deployment) => {
+            this.onDeployment(deployment);
+          },
+          onRestart: restarted('deployments'),
+        },
+        signal,
+      ),
+    ];
+    const workers = Array.from({ length: this.settings.workers }, () => this.work(signal));
+    signal.addEventListener(
+      'abort',
+      () => {
+        this.queue.shutDown();
+      },
+      { once: true },
+    );
+    await Promise.all([...watches, ...workers]);
+  }
+}

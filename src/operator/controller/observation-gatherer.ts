@@ -1,0 +1,121 @@
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { QueueMigrationSpec } from '../api/spec-schema.ts';
+import { PHASES, type Phase, type QueueMigrationStatus } from '../api/status-schema.ts';
+import { rolloutComplete } from '../analysis/rollout-health-gate.ts';
+import { labelSelector, observeDeployment } from '../kube/deployment-observation.ts';
+import { isKubeError } from '../kube/kube-api-error.ts';
+import type { KubeApi } from '../kube/kube-api.ts';
+import { FIELD_MANAGER, paths } from '../kube/resource-paths.ts';
+import type { Role } from '../stages/actions.ts';
+import { managedVariables } from '../stages/container-settings.ts';
+import { canaryName } from '../stages/layout.ts';
+import type { DeploymentObservation, Observations } from '../stages/observations.ts';
+import type { MigrationObject } from './migration-object.ts';
+import type { QueueFigures } from './queue-figures.ts';
+
+async function getOrUndefined<T>(api: KubeApi, path: string): Promise<T | undefined> {
+  try {
+    return await api.request<T>('GET', path);
+  } catch (error) {
+    if (isKubeError(error, 'KUBE_API_NOT_FOUND')) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Reads, fresh from the API server, what the stage machine decides on: every named Deployment, the
+ * canaries this migration owns, pods of Deployments still rolling out (crash loops show there),
+ * the rehearsal's phase and the queue figures a drain waits on. Fresh reads rather than a watch
+ * cache: a decision never rests on a Deployment older than the one just patched.
+ */
+export class ObservationGatherer {
+  private readonly api: KubeApi;
+  private readonly figures: QueueFigures;
+
+  constructor(api: KubeApi, figures: QueueFigures) {
+    this.api = api;
+    this.figures = figures;
+  }
+
+  private async observe(
+    namespace: string,
+    deployment: V1Deployment,
+    container: string,
+    role: Role,
+  ): Promise<DeploymentObservation> {
+    const partial = observeDeployment(deployment, {
+      container,
+      pods: [],
+      fieldManager: FIELD_MANAGER,
+      managedVariables: [],
+    });
+    let pods: V1Pod[] = [];
+    if (!rolloutComplete(partial)) {
+      const list = await this.api.request<{ items: V1Pod[] }>('GET', paths.pods(namespace), {
+        query: { labelSelector: labelSelector(deployment) },
+      });
+      pods = list.items;
+    }
+    return observeDeployment(deployment, {
+      container,
+      pods,
+      fieldManager: FIELD_MANAGER,
+      managedVariables: managedVariables(role),
+    });
+  }
+
+  async gather(
+    migration: MigrationObject,
+    spec: QueueMigrationSpec,
+    status: QueueMigrationStatus,
+  ): Promise<Omit<Observations, 'verdicts'>> {
+    const { namespace, uid } = migration.metadata;
+    const key = `${namespace}/${migration.metadata.name}`;
+    const deployments = new Map<string, DeploymentObservation>();
+    const canaries = new Map<string, DeploymentObservation>();
+    const targets = [
+      ...spec.producers.map((t) => ({ ...t, role: 'producer' as const })),
+      ...spec.consumers.map((t) => ({ ...t, role: 'consumer' as const })),
+    ];
+    await Promise.all(
+      targets.map(async (target) => {
+        const found = await getOrUndefined<V1Deployment>(this.api, paths.deployment(namespace, target.name));
+        if (found !== undefined)
+          deployments.set(target.name, await this.observe(namespace, found, target.container, target.role));
+      }),
+    );
+    await Promise.all(
+      spec.producers.map(async (producer) => {
+        const found = await getOrUndefined<V1Deployment>(
+          this.api,
+          paths.deployment(namespace, canaryName(producer.name)),
+        );
+        // Only a canary this migration owns is its canary; anything else by that name is left alone.
+        if (found?.metadata?.ownerReferences?.some((o) => o.uid === uid) === true) {
+          canaries.set(producer.name, await this.observe(namespace, found, producer.container, 'producer'));
+        }
+      }),
+    );
+    const rehearsalName = spec.stages.staging.rehearsal;
+    let rehearsal: Phase | 'missing' | undefined;
+    if (rehearsalName !== undefined && status.stage === 'staging') {
+      const found = await getOrUndefined<MigrationObject>(
+        this.api,
+        paths.migration(namespace, rehearsalName),
+      );
+      const phase = (found?.status as QueueMigrationStatus | undefined)?.phase;
+      rehearsal = found === undefined ? 'missing' : PHASES.find((p) => p === phase);
+    }
+    const drainingSqs = status.phase === 'Progressing' && status.stage === 'full' && status.step === 0;
+    const sqsDepth = drainingSqs ? await this.figures.sqsDepth(key, spec) : undefined;
+    const drainingRedis = status.phase === 'RollingBack' && status.rollback?.step === 'drain-redis';
+    const redisBacklog = drainingRedis ? await this.figures.redisBacklog(key, spec) : undefined;
+    return {
+      deployments,
+      canaries,
+      ...(rehearsal !== undefined && { rehearsal }),
+      ...(sqsDepth !== undefined && { sqsDepth }),
+      ...(redisBacklog !== undefined && { redisBacklog }),
+    };
+  }
+}

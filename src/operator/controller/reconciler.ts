@@ -1,0 +1,98 @@
+import type { Clock } from '../../adapter/index.ts';
+import type { Logger } from 'pino';
+import { queueMigrationSpec } from '../api/spec-schema.ts';
+import { queueMigrationStatus } from '../api/status-schema.ts';
+import type { Gate } from '../analysis/gate.ts';
+import { isKubeError } from '../kube/kube-api-error.ts';
+import type { KubeApi } from '../kube/kube-api.ts';
+import { FINALIZER, paths } from '../kube/resource-paths.ts';
+import { decide } from '../stages/stage-machine.ts';
+import type { ActionExecutor } from './action-executor.ts';
+import { tokensOf, type MigrationObject } from './migration-object.ts';
+import type { ObservationGatherer } from './observation-gatherer.ts';
+
+/** What a reconcile asks of the queue: look again after a while, or nothing. */
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
+
+/**
+ * A failure that retrying cannot fix (a stored object the schema refuses): logged, and the key
+ * is not retried until the object changes.
+ */
+export class TerminalError extends Error {
+  override readonly name = 'TerminalError';
+}
+
+export interface ReconcilerOptions {
+  api: KubeApi;
+  gatherer: ObservationGatherer;
+  executor: ActionExecutor;
+  gates: readonly Gate[];
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * Level-triggered: from a key, read the migration and everything it names, decide, write status
+ * once, then act. It never sees the event that caused it, so a missed or repeated event changes
+ * nothing.
+ */
+export class Reconciler {
+  private readonly options: ReconcilerOptions;
+
+  constructor(options: ReconcilerOptions) {
+    this.options = options;
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const { api, gatherer, executor, gates, clock } = this.options;
+    const [namespace = '', name = ''] = key.split('/');
+    let migration: MigrationObject;
+    try {
+      migration = await api.request<MigrationObject>('GET', paths.migration(namespace, name));
+    } catch (error) {
+      if (isKubeError(error, 'KUBE_API_NOT_FOUND')) return {};
+      throw error;
+    }
+    const spec = queueMigrationSpec.safeParse(migration.spec);
+    if (!spec.success) {
+      throw new TerminalError(`QueueMigration ${key}: the stored spec is invalid: ${spec.error.message}`);
+    }
+    const status = queueMigrationStatus.safeParse(migration.status ?? {});
+    if (!status.success) {
+      // Starting from an empty status would forget the recorded originals: refuse instead.
+      throw new TerminalError(
+        `QueueMigration ${key}: the stored status is unreadable: ${status.error.message}`,
+      );
+    }
+    const observed = await gatherer.gather(migration, spec.data, status.data);
+    const now = clock.now();
+    const context = {
+      stage: status.data.stage,
+      step: status.data.step ?? 0,
+      deployments: [...observed.deployments.values(), ...observed.canaries.values()],
+      now,
+    };
+    const verdicts = (await Promise.all(gates.map((gate) => gate.evaluate(context)))).flat();
+    const decision = decide({
+      spec: spec.data,
+      status: status.data,
+      generation: migration.metadata.generation ?? 0,
+      tokens: tokensOf(migration),
+      finalizerPresent: (migration.metadata.finalizers ?? []).includes(FINALIZER),
+      deleting: migration.metadata.deletionTimestamp !== undefined,
+      observations: { ...observed, verdicts },
+      now,
+    });
+    await executor.run(migration, decision.actions);
+    const transitions = decision.actions.flatMap((a) => (a.kind === 'recordEvent' ? [a.entry.reason] : []));
+    if (transitions.length > 0) {
+      this.options.logger.info(
+        { migration: key, transitions, message: decision.status.message },
+        'transition',
+      );
+    }
+    return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
+  }
+}

@@ -1,0 +1,121 @@
+import type { V1Deployment, V1EnvVar, V1ManagedFieldsEntry, V1Pod } from '@kubernetes/client-node';
+import type { DeploymentObservation, EnvEntry } from '../stages/observations.ts';
+
+function envEntry(variable: V1EnvVar): EnvEntry {
+  const from = variable.valueFrom;
+  if (from === undefined) return { name: variable.name, value: variable.value ?? '' };
+  return {
+    name: variable.name,
+    valueFrom: {
+      ...(from.secretKeyRef && {
+        secretKeyRef: { name: from.secretKeyRef.name ?? '', key: from.secretKeyRef.key },
+      }),
+      ...(from.configMapKeyRef && {
+        configMapKeyRef: { name: from.configMapKeyRef.name ?? '', key: from.configMapKeyRef.key },
+      }),
+      ...(from.fieldRef && { fieldRef: { fieldPath: from.fieldRef.fieldPath } }),
+    },
+  };
+}
+
+type Fields = Readonly<Record<string, unknown>>;
+
+function child(fields: Fields | undefined, key: string): Fields | undefined {
+  const value = fields?.[key];
+  return typeof value === 'object' && value !== null ? (value as Fields) : undefined;
+}
+
+/** Env variables of the container whose value (or reference) this managedFields entry owns. */
+function ownedVariables(entry: V1ManagedFieldsEntry, container: string): string[] {
+  const containers = child(
+    child(child(child(entry.fieldsV1 as Fields | undefined, 'f:spec'), 'f:template'), 'f:spec'),
+    'f:containers',
+  );
+  const env = child(child(containers, `k:${JSON.stringify({ name: container })}`), 'f:env');
+  return Object.keys(env ?? {}).flatMap((key) => {
+    if (!key.startsWith('k:')) return [];
+    const owned = child(env, key);
+    if (owned?.['f:value'] === undefined && owned?.['f:valueFrom'] === undefined) return [];
+    const name = (JSON.parse(key.slice(2)) as { name?: unknown }).name;
+    return typeof name === 'string' ? [name] : [];
+  });
+}
+
+/**
+ * Managed variables owned by other field managers, once the operator has applied to this
+ * Deployment; before that every field belongs to someone else and none is a conflict.
+ */
+function foreignFields(
+  deployment: V1Deployment,
+  container: string,
+  fieldManager: string,
+  managed: ReadonlySet<string>,
+): { variable: string; manager: string }[] {
+  const entries = deployment.metadata?.managedFields ?? [];
+  if (!entries.some((entry) => entry.manager === fieldManager && entry.operation === 'Apply')) return [];
+  return entries
+    .filter((entry) => entry.manager !== fieldManager)
+    .flatMap((entry) =>
+      ownedVariables(entry, container)
+        .filter((variable) => managed.has(variable))
+        .map((variable) => ({ variable, manager: entry.manager ?? 'unknown' })),
+    );
+}
+
+function crashLooping(pods: readonly V1Pod[]): string[] {
+  return pods
+    .filter((pod) =>
+      (pod.status?.containerStatuses ?? []).some(
+        (status) => status.state?.waiting?.reason === 'CrashLoopBackOff',
+      ),
+    )
+    .map((pod) => pod.metadata?.name ?? '');
+}
+
+export interface ObserveOptions {
+  container: string;
+  /** Pods of the Deployment, when its rollout is not complete (crash loops show only there). */
+  pods: readonly V1Pod[];
+  fieldManager: string;
+  managedVariables: readonly string[];
+}
+
+/** What the stage machine needs to know about a Deployment, from the object the API server returned. */
+export function observeDeployment(deployment: V1Deployment, options: ObserveOptions): DeploymentObservation {
+  const status = deployment.status;
+  const spec = deployment.spec?.template.spec;
+  const container = spec?.containers.find((c) => c.name === options.container);
+  return {
+    name: deployment.metadata?.name ?? '',
+    replicas: deployment.spec?.replicas ?? 1,
+    generation: deployment.metadata?.generation ?? 0,
+    observedGeneration: status?.observedGeneration ?? 0,
+    updatedReplicas: status?.updatedReplicas ?? 0,
+    availableReplicas: status?.availableReplicas ?? 0,
+    totalReplicas: status?.replicas ?? 0,
+    progressDeadlineExceeded: (status?.conditions ?? []).some(
+      (c) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded',
+    ),
+    crashLoopingPods: crashLooping(options.pods),
+    ...(container !== undefined && {
+      container: {
+        env: (container.env ?? []).map(envEntry),
+        volumeMounts: (container.volumeMounts ?? []).map((m) => ({ name: m.name, mountPath: m.mountPath })),
+      },
+    }),
+    volumes: (spec?.volumes ?? []).map((v) => v.name),
+    foreignFields: foreignFields(
+      deployment,
+      options.container,
+      options.fieldManager,
+      new Set(options.managedVariables),
+    ),
+  };
+}
+
+/** `app=web,tier=front`: the Deployment's matchLabels as a label selector. */
+export function labelSelector(deployment: V1Deployment): string {
+  return Object.entries(deployment.spec?.selector.matchLabels ?? {})
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+}

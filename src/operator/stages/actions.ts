@@ -1,0 +1,40 @@
+import type { HistoryEntry, QueueMigrationStatus } from '../api/status-schema.ts';
+import type { EnvEntry } from './observations.ts';
+
+export type Role = 'producer' | 'consumer';
+
+/** The operator's fields of one container: everything else belongs to whoever owns it. */
+export interface ContainerSettings {
+  /** Every managed variable the container must carry; an empty value unsets an inherited one. */
+  env: EnvEntry[];
+  /** The Redis TLS Secret, mounted as a volume, when the spec asks for TLS. */
+  tlsVolume?: { secretName: string; mountPath: string };
+}
+
+/**
+ * What the controller must do, in this order. `writeStatus` comes before any change to a
+ * Deployment, so a transition is recorded before it takes effect: a restart neither repeats nor
+ * skips one.
+ */
+export type Action =
+  | { kind: 'addFinalizer' }
+  | { kind: 'writeStatus'; status: QueueMigrationStatus }
+  | { kind: 'applySettings'; deployment: string; container: string; role: Role; settings: ContainerSettings }
+  | {
+      kind: 'applyCanary';
+      producer: string;
+      name: string;
+      container: string;
+      replicas: number;
+      settings: ContainerSettings;
+    }
+  | { kind: 'deleteCanary'; producer: string; name: string }
+  | { kind: 'recordEvent'; entry: HistoryEntry; type: 'Normal' | 'Warning' }
+  | { kind: 'removeFinalizer' };
+
+export interface Decision {
+  status: QueueMigrationStatus;
+  actions: Action[];
+  /** Look again after this long even if nothing is watched changes (time-based waits, polled figures). */
+  requeueAfterMs?: number;
+}

@@ -1,0 +1,49 @@
+import type { Known } from '../../adapter/types.ts';
+import type { Phase, RecordedEnvVar } from '../api/status-schema.ts';
+import type { Verdict } from '../analysis/verdict.ts';
+
+/** An env entry of a container: a literal or a reference (the same shape status records). */
+export type EnvEntry = RecordedEnvVar;
+
+export interface ContainerObservation {
+  env: readonly EnvEntry[];
+  volumeMounts: readonly { name: string; mountPath: string }[];
+}
+
+/** What the stage machine needs to know about one Deployment, gathered by the controller. */
+export interface DeploymentObservation {
+  name: string;
+  /** spec.replicas. */
+  replicas: number;
+  generation: number;
+  observedGeneration: number;
+  updatedReplicas: number;
+  availableReplicas: number;
+  /** status.replicas: pods of every template, old ones included. */
+  totalReplicas: number;
+  progressDeadlineExceeded: boolean;
+  crashLoopingPods: readonly string[];
+  /** The container the migration manages; absent when the Deployment has no such container. */
+  container?: ContainerObservation;
+  volumes: readonly string[];
+  /**
+   * Operator-managed variables of the container that another field manager now owns, seen only
+   * once the operator has applied to this Deployment (before that, every field is someone else's).
+   */
+  foreignFields: readonly { variable: string; manager: string }[];
+}
+
+export interface Observations {
+  /** Producers and consumers by Deployment name; a missing entry is a missing Deployment. */
+  deployments: ReadonlyMap<string, DeploymentObservation>;
+  /** Canary Deployments by the name of the producer they copy. */
+  canaries: ReadonlyMap<string, DeploymentObservation>;
+  /** Latest verdicts of every gate. */
+  verdicts: readonly Verdict[];
+  /** Phase of `stages.staging.rehearsal`, or missing when that QueueMigration does not exist. */
+  rehearsal?: Phase | 'missing';
+  /** SQS depth (visible + in flight + delayed) sampled now; absent until a provider reads it. */
+  sqsDepth?: Known<number>;
+  /** Redis backlog (lag + pending) sampled now; absent until a provider reads it. */
+  redisBacklog?: Known<number>;
+}

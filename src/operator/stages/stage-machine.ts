@@ -1,0 +1,311 @@
+import { isDeepStrictEqual } from 'node:util';
+import { durationMs } from '../api/durations.ts';
+import type { QueueMigrationSpec } from '../api/spec-schema.ts';
+import type { QueueMigrationStatus } from '../api/status-schema.ts';
+import { worstVerdict } from '../analysis/verdict.ts';
+import type { Action, Decision } from './actions.ts';
+import { setCondition } from './conditions.ts';
+import { foreignChanges, recordOriginal } from './container-settings.ts';
+import { handleControls, type ControlTokens } from './controls.ts';
+import { forwardLayout, type Layout } from './layout.ts';
+import type { Observations } from './observations.ts';
+import { eventType, Pass } from './pass.ts';
+import { describeAction } from './plan.ts';
+import { progress, stepLabel } from './progression.ts';
+import { layoutActions, resolveLayout } from './resolved-layout.ts';
+import { currentRollbackLayout, rollBack, startRollback } from './rollback.ts';
+
+export interface MigrationInput {
+  spec: QueueMigrationSpec;
+  status: QueueMigrationStatus;
+  generation: number;
+  /** Values of the control annotations. */
+  tokens: ControlTokens;
+  finalizerPresent: boolean;
+  deleting: boolean;
+  observations: Observations;
+  now: number;
+}
+
+type Hold = 'SpecPaused' | 'FieldConflict' | 'GatesFailing';
+
+interface Outcome {
+  waiting: string[];
+  hold?: Hold;
+  awaitingApproval: boolean;
+}
+
+const WAITING: Outcome = { waiting: [], awaitingApproval: false };
+
+/** Deployments or containers that do not exist: nothing can start (or continue) without them. */
+function targetProblems(pass: Pass): string[] {
+  const targets = [...pass.spec.producers, ...pass.spec.consumers];
+  return targets.flatMap(({ name, container }) => {
+    const observed = pass.observations.deployments.get(name);
+    if (observed === undefined) return [`Deployment ${name} not found`];
+    if (observed.container === undefined) return [`Deployment ${name} has no container ${container}`];
+    return [];
+  });
+}
+
+/**
+ * Starts at dual: the original settings are recorded (the first time only: a retry reuses them)
+ * and must show the pipeline on SQS, since that is where a migration starts from.
+ */
+function start(pass: Pass): Outcome {
+  const { status, spec, observations } = pass;
+  const problems = targetProblems(pass);
+  if (problems.length > 0) return { waiting: problems, awaitingApproval: false };
+  const originals =
+    status.originals ??
+    [
+      ...spec.producers.map((t) => ({ ...t, role: 'producer' as const })),
+      ...spec.consumers.map((t) => ({ ...t, role: 'consumer' as const })),
+    ].flatMap((target) => {
+      const container = observations.deployments.get(target.name)?.container;
+      return container === undefined ? [] : [recordOriginal(target, target.role, container)];
+    });
+  const notOnSqs = originals
+    .filter(
+      (o) => !o.env.some((e) => e.name === 'QUEUE_TYPE' && e.valueFrom === undefined && e.value === 'sqs'),
+    )
+    .map(
+      (o) =>
+        `${o.role} ${o.deployment}/${o.container} does not have the literal QUEUE_TYPE=sqs to start from`,
+    );
+  if (notOnSqs.length > 0) return { waiting: notOnSqs, awaitingApproval: false };
+  status.originals = originals;
+  status.startedAt ??= pass.nowIso;
+  status.phase = 'Progressing';
+  pass.enter('dual', 0);
+  pass.record(
+    'DualStarted',
+    `original settings of ${originals.length} Deployment(s) recorded; consumers read both queues`,
+  );
+  return forward(pass, false);
+}
+
+function holdFor(pass: Pass, failing: boolean): Hold | undefined {
+  if (pass.status.conflict !== undefined) return 'FieldConflict';
+  if (failing) return 'GatesFailing';
+  if (pass.spec.paused) return 'SpecPaused';
+  return undefined;
+}
+
+function detectConflict(pass: Pass, layout: Layout): void {
+  for (const target of resolveLayout(pass, layout).targets) {
+    if (target.observed === undefined || target.settings === undefined) continue;
+    const [change] = foreignChanges(target.observed, target.settings);
+    if (change === undefined) continue;
+    pass.status.conflict = {
+      deployment: target.name,
+      variable: change.variable,
+      manager: change.manager,
+      detectedAt: pass.nowIso,
+    };
+    pass.record(
+      'FieldConflict',
+      `${change.manager} changed ${change.variable} of Deployment ${target.name}; paused instead of fighting ` +
+        'over it (resolve, then annotate queueshift.dev/retry=<token>)',
+    );
+    return;
+  }
+}
+
+/** Progressing or paused: a failed gate rolls back (or pauses), a hold pauses, otherwise move on. */
+function forward(pass: Pass, overrideConflicts: boolean): Outcome {
+  const { status, spec, observations } = pass;
+  const failures = observations.verdicts.filter((v) => v.verdict === 'failure');
+  if (failures.length > 0 && spec.rollback.automatic) {
+    startRollback(pass, `gate failed: ${failures.map((f) => f.message).join('; ')}`);
+    return { waiting: rollBack(pass), awaitingApproval: false };
+  }
+  const layout = forwardLayout(spec, status.stage ?? 'dual', status.step ?? 0);
+  if (!overrideConflicts && status.conflict === undefined) detectConflict(pass, layout);
+  const hold = holdFor(pass, failures.length > 0);
+  if (hold !== undefined) {
+    delete status.greenSince;
+    if (status.phase !== 'Paused') {
+      status.phase = 'Paused';
+      if (hold === 'SpecPaused') pass.record('Paused', 'spec.paused is set');
+      if (hold === 'GatesFailing') {
+        pass.record(
+          'GatesFailing',
+          `gate failed, automatic rollback is off: ${failures.map((f) => f.message).join('; ')}`,
+        );
+      }
+    }
+    return { waiting: [], hold, awaitingApproval: false };
+  }
+  if (status.phase === 'Paused') {
+    status.phase = 'Progressing';
+    pass.record('Resumed', 'the migration continues');
+  }
+  return progress(pass);
+}
+
+/** Deletion: roll back first (policy RollBack) unless nothing is in flight; true once it may go. */
+function beginDeletion(pass: Pass): boolean {
+  const { status, spec } = pass;
+  const phase = status.phase ?? 'Pending';
+  if (
+    spec.deletionPolicy === 'Orphan' ||
+    phase === 'Pending' ||
+    phase === 'RolledBack' ||
+    phase === 'Succeeded'
+  ) {
+    return true;
+  }
+  if (phase !== 'RollingBack') startRollback(pass, 'the QueueMigration is being deleted');
+  return false;
+}
+
+function evaluate(pass: Pass, overrideConflicts: boolean): Outcome {
+  switch (pass.status.phase) {
+    case 'Pending':
+      return pass.spec.paused ? { waiting: [], hold: 'SpecPaused', awaitingApproval: false } : start(pass);
+    case 'Progressing':
+    case 'Paused':
+      return forward(pass, overrideConflicts);
+    case 'RollingBack':
+      return { waiting: rollBack(pass), awaitingApproval: false };
+    default:
+      return WAITING;
+  }
+}
+
+/** The layout whose settings the Deployments must carry now; none while holding or at rest. */
+function activeLayout(pass: Pass, outcome: Outcome): Layout | undefined {
+  const { status } = pass;
+  if (status.phase === 'RollingBack') return currentRollbackLayout(pass);
+  if (status.phase === 'Progressing' && outcome.hold === undefined && status.stage !== undefined) {
+    return forwardLayout(pass.spec, status.stage, status.step ?? 0);
+  }
+  return undefined;
+}
+
+function summary(pass: Pass, outcome: Outcome): string {
+  const { status } = pass;
+  const waiting = outcome.waiting[0] === undefined ? '' : `: waiting for ${outcome.waiting[0]}`;
+  const more = outcome.waiting.length > 1 ? ` (+${outcome.waiting.length - 1} more)` : '';
+  const where = status.stage === undefined ? '' : stepLabel(pass, status.stage, status.step ?? 0);
+  switch (status.phase) {
+    case 'Pending':
+      return outcome.hold !== undefined ? 'paused before the start' : `not started${waiting}${more}`;
+    case 'Paused':
+      return `${where}: paused (${outcome.hold ?? 'SpecPaused'})`;
+    case 'Progressing':
+      return `${where}${waiting}${more}`;
+    case 'RollingBack':
+      return `rolling back (${status.rollback?.step ?? ''})${waiting}${more}`;
+    case 'RolledBack':
+      return status.rollback === undefined
+        ? 'aborted before any change'
+        : `rolled back: ${status.rollback.reason}`;
+    default:
+      return 'migration complete';
+  }
+}
+
+function finishStatus(pass: Pass, outcome: Outcome): void {
+  const { status, observations } = pass;
+  const problems = status.phase === 'RolledBack' || status.phase === 'Succeeded' ? [] : targetProblems(pass);
+  setCondition(pass, {
+    type: 'TargetsReady',
+    status: problems.length === 0 ? 'True' : 'False',
+    reason: problems.length === 0 ? 'TargetsFound' : 'TargetsMissing',
+    message: problems.length === 0 ? 'every Deployment and container exists' : problems.join('; '),
+  });
+  const worst = worstVerdict(observations.verdicts);
+  const first = observations.verdicts.find((v) => v.verdict === worst);
+  setCondition(pass, {
+    type: 'GatesPassing',
+    status: worst === 'success' ? 'True' : worst === 'inconclusive' ? 'Unknown' : 'False',
+    reason: { success: 'AllGreen', failure: 'GateFailed', error: 'GateError', inconclusive: 'NoEvidenceYet' }[
+      worst
+    ],
+    message:
+      worst === 'success'
+        ? `${observations.verdicts.length} verdict(s), all green`
+        : (first?.message ?? 'no verdict yet'),
+  });
+  setCondition(pass, {
+    type: 'Paused',
+    status: outcome.hold === undefined ? 'False' : 'True',
+    reason: outcome.hold ?? 'NotPaused',
+    message: outcome.hold === undefined ? 'not paused' : summary(pass, outcome),
+  });
+  setCondition(pass, {
+    type: 'AwaitingApproval',
+    status: outcome.awaitingApproval ? 'True' : 'False',
+    reason: outcome.awaitingApproval ? 'ApprovalRequired' : 'NoApprovalPending',
+    message: outcome.awaitingApproval
+      ? 'annotate queueshift.dev/promote=<token> to approve'
+      : 'no approval pending',
+  });
+  setCondition(pass, {
+    type: 'DryRun',
+    status: pass.spec.dryRun ? 'True' : 'False',
+    reason: pass.spec.dryRun ? 'PlanOnly' : 'Acting',
+    message: pass.spec.dryRun
+      ? 'spec.dryRun: actions are planned in status.plan, not taken'
+      : 'actions are taken',
+  });
+  status.observedGeneration = pass.generation;
+  status.message = summary(pass, outcome).slice(0, 1_024);
+  status.gates = observations.verdicts.slice(0, 64).map(({ promotable: _promotable, ...verdict }) => verdict);
+  const backlog = observations.redisBacklog;
+  if (backlog?.known === true) status.backlog = backlog.value;
+  else delete status.backlog;
+}
+
+/**
+ * The stage machine: from the spec, the last status, what was observed and the time, the next
+ * status and the actions that follow from it, in the order they must run. Pure: everything it
+ * knows comes in through `input`.
+ */
+export function decide(input: MigrationInput): Decision {
+  const pass = new Pass(input);
+  const { status, spec } = pass;
+  status.phase ??= 'Pending';
+  // A dry run plans forward moves only: it never holds a rollback, which protects messages.
+  const dryRun = spec.dryRun && status.phase !== 'RollingBack';
+  const { overrideConflicts } = handleControls(pass, input.tokens);
+  const released = input.deleting && beginDeletion(pass);
+  const outcome = released ? WAITING : evaluate(pass, overrideConflicts);
+  // Released (deleted before the start, or policy Orphan): the Deployments stay as they are.
+  const layout = released ? undefined : activeLayout(pass, outcome);
+  const changes = layout === undefined ? [] : layoutActions(resolveLayout(pass, layout));
+  finishStatus(pass, outcome);
+  const mayRelease =
+    released || (input.deleting && (status.phase === 'RolledBack' || status.phase === 'Succeeded'));
+
+  if (dryRun) {
+    const planned: QueueMigrationStatus = {
+      ...structuredClone(input.status),
+      ...(status.lastHandledTokens !== undefined && { lastHandledTokens: status.lastHandledTokens }),
+      observedGeneration: input.generation,
+      conditions: status.conditions ?? [],
+      plan: changes.flatMap((action) => describeAction(action) ?? []).slice(0, 64),
+      message: `dry run: ${changes.length} action(s) planned (${summary(pass, outcome)})`.slice(0, 1_024),
+    };
+    const write: Action[] = isDeepStrictEqual(planned, input.status)
+      ? []
+      : [{ kind: 'writeStatus', status: planned }];
+    return { status: planned, actions: write, requeueAfterMs: durationMs(spec.analysis.interval) };
+  }
+
+  delete status.plan;
+  if (mayRelease) pass.record('FinalizerReleased', `deletion proceeds (policy ${spec.deletionPolicy})`);
+  const actions: Action[] = [
+    ...(!input.deleting && !input.finalizerPresent ? [{ kind: 'addFinalizer' } as const] : []),
+    ...(isDeepStrictEqual(status, input.status) ? [] : [{ kind: 'writeStatus', status } as const]),
+    ...changes,
+    ...pass.recorded.map((entry) => ({ kind: 'recordEvent', entry, type: eventType(entry.reason) }) as const),
+    ...(mayRelease && input.finalizerPresent ? [{ kind: 'removeFinalizer' } as const] : []),
+  ];
+  const atRest = status.phase === 'RolledBack' || status.phase === 'Succeeded';
+  const interval = durationMs(spec.analysis.interval);
+  const wake = pass.wakeAt === undefined ? interval : Math.min(pass.wakeAt - pass.now, interval);
+  return { status, actions, ...(!atRest && { requeueAfterMs: wake }) };
+}

@@ -1,0 +1,474 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
+import { Watch, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CRD_NAME } from '../../src/operator/api/names.ts';
+import type { QueueMigrationStatus } from '../../src/operator/api/status-schema.ts';
+import { adminKubeConfig, serviceAccountKubeconfig } from '../env/kube/accounts.ts';
+import { httpGet, kubeTools, testServerDeployment, type KubeTools } from '../env/local-node/e2e-support.ts';
+import { freePort } from '../env/ports.ts';
+import { sqsClient } from '../env/sqs.ts';
+import { required } from '../env/test-environment.ts';
+import { waitUntil } from '../env/wait.ts';
+
+const ROOT = path.join(import.meta.dirname, '../..');
+const OPERATOR_NAMESPACE = 'queueshift-system';
+
+/** Runs `queueshift operator` as main.ts will: prepareOperator, then runService until SIGTERM. */
+const OPERATOR_MAIN = `
+import fs from 'node:fs';
+import os from 'node:os';
+import { prepareOperator } from './src/cli/operator-command.ts';
+import { runService } from './src/cli/run-service.ts';
+const context = {
+  fileExists: (p) => fs.existsSync(p),
+  hostname: () => os.hostname(),
+  readFile: (p) => fs.readFileSync(p, 'utf8'),
+};
+const prepared = await prepareOperator(process.env, context);
+if (!prepared.ok) {
+  for (const p of prepared.problems) process.stderr.write('invalid configuration: ' + p.variable + ': ' + p.message + '\\n');
+  process.exit(2);
+}
+process.exit(await runService(prepared.config.service, prepared.config.logger, prepared.config.stopBudgetMs));
+`;
+
+interface Snapshot {
+  at: string;
+  column: string;
+  producer: string;
+  consumer: string;
+  canary: string;
+}
+
+// The operator as users run it: a separate process, with a ServiceAccount token bound to
+// config/rbac (never cluster admin), against Deployments whose pods the local node runs.
+describe('the operator driving a QueueMigration through every stage', () => {
+  const kube = required('kube');
+  const sqs = required('sqs');
+  const suffix = Date.now().toString(36);
+  const namespace = `qm-op-${suffix}`;
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-operator-'));
+  const logFile = path.join(workDir, 'operator.log');
+  let tools: KubeTools;
+  let operator: ChildProcess | undefined;
+  let operatorPort = 0;
+  let queueUrl = '';
+  let kubeconfig = '';
+
+  const getQm = async (
+    name = 'webhooks',
+  ): Promise<{ status?: QueueMigrationStatus; metadata: { uid: string } }> =>
+    JSON.parse(await tools.kubectl(['get', 'qm', name, '-n', namespace, '-o', 'json'])) as {
+      status?: QueueMigrationStatus;
+      metadata: { uid: string };
+    };
+  const deployment = (name: string): Promise<V1Deployment> =>
+    tools.apps.readNamespacedDeployment({ name, namespace });
+  const queueSettings = async (name: string): Promise<string> => {
+    let found: V1Deployment;
+    try {
+      found = await deployment(name);
+    } catch {
+      return '-';
+    }
+    const env = found.spec?.template.spec?.containers[0]?.env ?? [];
+    const value = (variable: string): string => env.find((e) => e.name === variable)?.value ?? '';
+    const fallback = value('QUEUE_FALLBACK_TYPE');
+    return `${value('QUEUE_TYPE')}${fallback === '' ? '' : `/${fallback}`}`;
+  };
+
+  beforeAll(async () => {
+    tools = kubeTools(kube);
+    await tools.kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(ROOT, 'config/crd')]);
+    await tools.kubectl(['wait', '--for=condition=Established', `crd/${CRD_NAME}`, '--timeout=60s']);
+    await tools.kubectl(['create', 'namespace', OPERATOR_NAMESPACE]).catch(() => '');
+    await tools.kubectl(['apply', '-k', path.join(ROOT, 'config/rbac')]);
+    await tools.core.createNamespace({ body: { metadata: { name: namespace } } });
+    const created = await sqsClient(sqs).send(new CreateQueueCommand({ QueueName: `qm-op-${suffix}` }));
+    queueUrl = created.QueueUrl ?? '';
+    await createPipeline('webhook', 'worker');
+    kubeconfig = path.join(workDir, 'kubeconfig');
+    await serviceAccountKubeconfig(
+      kube,
+      { namespace: OPERATOR_NAMESPACE, name: 'queueshift-operator' },
+      kubeconfig,
+    );
+    operatorPort = await freePort();
+    await startOperator();
+  });
+
+  /** A producer (2 pods) and a consumer (1 pod) on SQS, as the migration finds them. */
+  async function createPipeline(producer: string, consumer: string): Promise<void> {
+    const env = [
+      { name: 'QUEUE_TYPE', value: 'sqs' },
+      { name: 'SQS_QUEUE_URL', value: queueUrl },
+    ];
+    for (const [name, replicas] of [
+      [producer, 2],
+      [consumer, 1],
+    ] as const) {
+      await tools.apps.createNamespacedDeployment({
+        namespace,
+        body: testServerDeployment({ name, namespace, value: name, replicas, env }),
+      });
+    }
+  }
+
+  const migration = (
+    name: string,
+    producer: string,
+    consumer: string,
+    stages: object,
+    redis?: object,
+  ): string =>
+    JSON.stringify({
+      apiVersion: 'queueshift.dev/v1alpha1',
+      kind: 'QueueMigration',
+      metadata: { name, namespace },
+      spec: {
+        producers: [{ name: producer, container: 'server' }],
+        consumers: [{ name: consumer, container: 'server' }],
+        redis: redis ?? { endpoint: { mode: 'standalone', address: '127.0.0.1:6379' } },
+        sqs: { queueUrl, region: sqs.region, endpoint: sqs.endpoint },
+        stages,
+        analysis: { interval: '1s' },
+      },
+    });
+
+  /** Starts (or restarts) the operator process and waits until it answers /readyz. */
+  async function startOperator(): Promise<void> {
+    const log = fs.openSync(logFile, 'a');
+    operator = spawn(process.execPath, ['--input-type=module', '-e', OPERATOR_MAIN], {
+      cwd: ROOT,
+      stdio: ['ignore', log, log],
+      env: {
+        PATH: process.env.PATH,
+        KUBECONFIG: kubeconfig,
+        POD_NAME: `operator-${suffix}`,
+        OPERATOR_NAMESPACE,
+        OPERATOR_WATCH_NAMESPACE: namespace,
+        OPERATOR_LEASE_NAME: `operator-${suffix}`,
+        PORT: String(operatorPort),
+        LISTEN_HOST: '127.0.0.1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        LOG_LEVEL: 'debug',
+      },
+    });
+    await waitUntil(async () => (await httpGet(operatorPort, '/readyz')).status === 200, {
+      what: 'the operator to answer /readyz',
+      timeoutMs: 30_000,
+    });
+  }
+
+  afterAll(async () => {
+    if (operator?.exitCode === null) {
+      operator.kill('SIGTERM');
+      await new Promise((resolve) => operator?.once('exit', resolve));
+    }
+    // The operator is gone: its finalizers must not hold the namespace's deletion forever.
+    for (const name of (await tools.kubectl(['get', 'qm', '-n', namespace, '-o', 'name']))
+      .split('\n')
+      .filter(Boolean)) {
+      await tools.kubectl([
+        'patch',
+        name,
+        '-n',
+        namespace,
+        '--type=merge',
+        '--patch={"metadata":{"finalizers":null}}',
+      ]);
+    }
+    await tools.kubectl(['delete', 'namespace', namespace, '--wait=false']);
+    await sqsClient(sqs).send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+    process.stderr.write(`[operator] log: ${logFile}\n`);
+  });
+
+  it('passes dual, staging, canary, full and cleanup with each Deployment on the right queue at each stage', async () => {
+    const started = Date.now();
+    await tools.kubectl(
+      ['apply', '-f', '-'],
+      migration('webhooks', 'webhook', 'worker', {
+        dual: { duration: '2s' },
+        staging: { duration: '2s' },
+        canary: { steps: [{ weight: 50, duration: '2s' }] },
+        full: { bakeTime: '2s', drainWindow: '3s' },
+        cleanup: { stabilityWindow: '2s' },
+      }),
+    );
+    // Sample what a user would see, `kubectl get qm` included, until the migration ends.
+    const samples: Snapshot[] = [];
+    const where = (status: QueueMigrationStatus | undefined): string =>
+      status?.phase === 'Succeeded' ? 'Succeeded' : `${status?.stage ?? '-'}/${status?.step ?? 0}`;
+    await waitUntil(
+      async () => {
+        const before = where((await getQm()).status);
+        const table = (
+          await tools.kubectl(['get', 'qm', 'webhooks', '-n', namespace, '--no-headers'])
+        ).trim();
+        const sample = {
+          at: before,
+          column: table.split(/\s+/)[1] ?? '',
+          producer: await queueSettings('webhook'),
+          consumer: await queueSettings('worker'),
+          canary: await queueSettings('webhook-canary'),
+        };
+        // The operator writes a transition before it changes a Deployment: if the status still
+        // reads the same, every Deployment above was read during that stage.
+        const after = where((await getQm()).status);
+        if (after === before) samples.push(sample);
+        return samples.at(-1)?.at === 'Succeeded';
+      },
+      { what: 'the migration to succeed', timeoutMs: 150_000, intervalMs: 100 },
+    );
+    process.stderr.write(`[operator] migration passed every stage in ${Date.now() - started} ms\n`);
+
+    // The last sample of each stage: by then its settings had landed and its rollouts finished.
+    const lastOfEach = samples.filter((s, i) => samples[i + 1]?.at !== s.at);
+    expect(
+      lastOfEach.map(({ at, producer, consumer, canary }) => ({ at, producer, consumer, canary })),
+    ).toEqual([
+      { at: 'dual/0', producer: 'sqs/redis', consumer: 'dual', canary: '-' },
+      { at: 'staging/0', producer: 'sqs/redis', consumer: 'dual', canary: '-' },
+      { at: 'canary/0', producer: 'sqs/redis', consumer: 'dual', canary: 'redis/sqs' },
+      { at: 'full/0', producer: 'redis/sqs', consumer: 'dual', canary: '-' },
+      { at: 'full/1', producer: 'redis/sqs', consumer: 'redis', canary: '-' },
+      { at: 'cleanup/0', producer: 'redis/sqs', consumer: 'redis', canary: '-' },
+      { at: 'cleanup/1', producer: 'redis', consumer: 'redis', canary: '-' },
+      { at: 'Succeeded', producer: 'redis', consumer: 'redis', canary: '-' },
+    ]);
+    expect([...new Set(samples.map((s) => s.column))]).toEqual([
+      'dual',
+      'staging',
+      'canary',
+      'full',
+      'cleanup',
+    ]);
+
+    // The real controllers rolled the pods: every pod left runs the final template.
+    const pods = async (app: string): Promise<V1Pod[]> =>
+      (await tools.core.listNamespacedPod({ namespace, labelSelector: `app=${app}` })).items;
+    for (const [app, expected] of [
+      ['webhook', 'redis'],
+      ['worker', 'redis'],
+    ] as const) {
+      await waitUntil(
+        async () => (await pods(app)).every((p) => p.metadata?.deletionTimestamp === undefined),
+        {
+          what: `old ${app} pods to go`,
+        },
+      );
+      for (const pod of await pods(app)) {
+        expect(pod.spec?.containers[0]?.env?.find((e) => e.name === 'QUEUE_TYPE')?.value).toBe(expected);
+      }
+    }
+    expect((await deployment('webhook')).metadata?.generation).toBe(4);
+    expect((await deployment('worker')).metadata?.generation).toBe(3);
+
+    // Every transition has one Event with its own reason, named after its history entry.
+    const qm = await getQm();
+    const history = qm.status?.history ?? [];
+    expect(history.map((h) => h.reason)).toEqual([
+      'DualStarted',
+      'StagingStarted',
+      'CanaryStepStarted',
+      'FullStarted',
+      'ConsumersSwitched',
+      'CleanupStarted',
+      'FallbackRemoved',
+      'Succeeded',
+    ]);
+    const events = await tools.core.listNamespacedEvent({
+      namespace,
+      fieldSelector: `involvedObject.uid=${qm.metadata.uid}`,
+    });
+    expect(events.items.map((e) => e.reason).sort()).toEqual(history.map((h) => h.reason).sort());
+  });
+
+  it('acts on a promote token once, pauses on a GitOps-style revert, and keeps both across a SIGKILL restart', async () => {
+    await createPipeline('hook2', 'work2');
+    const long = { duration: '10m' };
+    await tools.kubectl(
+      ['apply', '-f', '-'],
+      migration('gitops', 'hook2', 'work2', { dual: long, staging: long }),
+    );
+    const status = async (): Promise<QueueMigrationStatus> => (await getQm('gitops')).status ?? {};
+    await waitUntil(async () => (await status()).message === 'dual: waiting for gates green for 600s', {
+      what: 'dual to have rolled out and to wait out its duration',
+      timeoutMs: 60_000,
+    });
+    const annotate = (control: string, token: string): Promise<string> =>
+      tools.kubectl([
+        'annotate',
+        '--overwrite',
+        'qm',
+        'gitops',
+        '-n',
+        namespace,
+        `queueshift.dev/${control}=${token}`,
+      ]);
+
+    await annotate('promote', 't1');
+    await waitUntil(async () => (await status()).stage === 'staging', {
+      what: 'promote to end dual',
+      timeoutMs: 10_000,
+    });
+
+    // Another field manager puts the consumer back on SQS, as a GitOps tool reverting would.
+    await tools.kubectl([
+      'set',
+      'env',
+      'deployment/work2',
+      '-c',
+      'server',
+      'QUEUE_TYPE=sqs',
+      '-n',
+      namespace,
+    ]);
+    const paused = await waitUntil(
+      async () => {
+        const now = await status();
+        return now.phase === 'Paused' && now;
+      },
+      { what: 'the migration to pause on the conflict', timeoutMs: 20_000 },
+    );
+    expect(paused.conflict).toMatchObject({
+      deployment: 'work2',
+      variable: 'QUEUE_TYPE',
+      manager: 'kubectl-set',
+    });
+    expect(paused.conditions?.find((c) => c.type === 'Paused')).toMatchObject({
+      status: 'True',
+      reason: 'FieldConflict',
+    });
+    const generation = (await deployment('work2')).metadata?.generation;
+
+    // Killed and restarted: the handled token stays handled, the pause stays, nobody fights.
+    operator?.kill('SIGKILL');
+    await new Promise((resolve) => operator?.once('exit', resolve));
+    await startOperator();
+    // The restarted operator has reconciled (its first list enqueues every migration).
+    await waitUntil(
+      async () =>
+        /queueshift_operator_reconciles_total\{result="success"\} [1-9]/.test(
+          (await httpGet(operatorPort, '/metrics')).body,
+        ),
+      { what: 'the restarted operator to reconcile' },
+    );
+    const after = await status();
+    expect(after).toMatchObject({ phase: 'Paused', stage: 'staging', lastHandledTokens: { promote: 't1' } });
+    expect(await queueSettings('work2')).toBe('sqs');
+    expect((await deployment('work2')).metadata?.generation).toBe(generation);
+    expect((after.history ?? []).filter((h) => h.reason === 'Promoted')).toHaveLength(1);
+
+    // Resolved: a retry token applies the operator's settings over the other manager's.
+    await annotate('retry', 'r1');
+    await waitUntil(
+      async () => (await status()).phase === 'Progressing' && (await queueSettings('work2')) === 'dual',
+      {
+        what: 'the retry to resume the migration with the consumer on dual',
+        timeoutMs: 20_000,
+      },
+    );
+    const reasons = ((await status()).history ?? []).map((h) => h.reason);
+    expect(reasons).toEqual([
+      'DualStarted',
+      'Promoted',
+      'StagingStarted',
+      'FieldConflict',
+      'Retried',
+      'Resumed',
+    ]);
+    const qm = await getQm('gitops');
+    const events = await tools.core.listNamespacedEvent({
+      namespace,
+      fieldSelector: `involvedObject.uid=${qm.metadata.uid}`,
+    });
+    expect(events.items.map((e) => e.reason).sort()).toEqual([...reasons].sort());
+  });
+
+  it('rolls back from canary on abort, in the order that keeps a reader on every queue, to the recorded originals', async () => {
+    await createPipeline('hook3', 'work3');
+    const streams = required('redis').streams;
+    const stream = `qm-e2e-${suffix}`;
+    // The group the consumers would have created in dual: the operator reads its backlog (0).
+    const redis = new Redis({ host: streams.host, port: streams.port, lazyConnect: true });
+    await redis.connect();
+    await redis.xgroup('CREATE', stream, 'workers', '0', 'MKSTREAM');
+    await redis.quit();
+    await tools.kubectl(
+      ['apply', '-f', '-'],
+      migration(
+        'aborted',
+        'hook3',
+        'work3',
+        {
+          dual: { duration: '2s' },
+          staging: { duration: '2s' },
+          canary: { steps: [{ weight: 50, duration: '10m' }] },
+        },
+        {
+          endpoint: { mode: 'standalone', address: `${streams.host}:${streams.port}` },
+          stream,
+          group: 'workers',
+        },
+      ),
+    );
+    const status = async (): Promise<QueueMigrationStatus> => (await getQm('aborted')).status ?? {};
+    await waitUntil(async () => (await status()).message === 'canary: waiting for gates green for 600s', {
+      what: 'the canary step to have rolled out',
+      timeoutMs: 90_000,
+    });
+
+    // Every change to the Deployments' queue settings, as a watch sees it.
+    const changes: string[] = [];
+    const last = new Map<string, string>();
+    const watch = await new Watch(adminKubeConfig(kube)).watch(
+      `/apis/apps/v1/namespaces/${namespace}/deployments`,
+      {},
+      (type: string, object: V1Deployment) => {
+        const name = object.metadata?.name ?? '';
+        if (!['hook3', 'work3', 'hook3-canary'].includes(name)) return;
+        const env = object.spec?.template.spec?.containers[0]?.env ?? [];
+        const value = (v: string): string => env.find((e) => e.name === v)?.value ?? '';
+        const settings =
+          type === 'DELETED' ? 'deleted' : `${value('QUEUE_TYPE')}/${value('QUEUE_FALLBACK_TYPE')}`;
+        if (last.get(name) !== settings) changes.push(`${name} ${settings}`);
+        last.set(name, settings);
+      },
+      () => undefined,
+    );
+    await waitUntil(() => last.size === 3, { what: 'the watch to list the three Deployments' });
+    changes.length = 0;
+    await tools.kubectl(['annotate', 'qm', 'aborted', '-n', namespace, 'queueshift.dev/abort=a1']);
+    await waitUntil(async () => (await status()).phase === 'RolledBack', {
+      what: 'the rollback to finish',
+      timeoutMs: 120_000,
+    });
+    watch.abort();
+
+    expect(changes).toEqual(['hook3-canary deleted', 'hook3 sqs/', 'work3 sqs/']);
+    const final = await status();
+    expect((final.history ?? []).map((h) => h.reason).slice(-6)).toEqual([
+      'Aborted',
+      'RollbackStarted',
+      'RollbackProducersToOriginal',
+      'RollbackDrainRedis',
+      'RollbackConsumersToOriginal',
+      'RolledBack',
+    ]);
+    for (const name of ['hook3', 'work3']) {
+      const env = (await deployment(name)).spec?.template.spec?.containers[0]?.env ?? [];
+      expect(env.map((e) => `${e.name}=${e.value ?? ''}`)).toEqual([
+        'VALUE=' + name,
+        'QUEUE_TYPE=sqs',
+        `SQS_QUEUE_URL=${queueUrl}`,
+      ]);
+    }
+  });
+});
