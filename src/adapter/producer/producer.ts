@@ -78,9 +78,19 @@ export class Producer extends EventEmitter<ProducerEvents> {
     throw new PublishError(message.deliveryId, refusals);
   }
 
-  /** A producer is ready when the back end it publishes to answers. */
+  /**
+   * A producer is ready when a back end it publishes to answers: the primary, or else the
+   * fallback. Were a primary outage to make every pod unready, the Service would send GitHub's
+   * deliveries nowhere, though the fallback could take them.
+   */
   async ready(): Promise<void> {
-    await this.primary.ping();
+    // Both at once: a primary that hangs must not use up the time a probe gives the fallback.
+    const backends = this.fallback === undefined ? [this.primary] : [this.primary, this.fallback];
+    try {
+      await Promise.any(backends.map((backend) => backend.ping()));
+    } catch (error) {
+      throw (error as AggregateError).errors[0] ?? error;
+    }
   }
 
   async close(): Promise<void> {

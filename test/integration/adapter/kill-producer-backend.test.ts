@@ -131,7 +131,7 @@ describe('producer with a failing primary back end', () => {
     });
   });
 
-  it('is ready when its primary answers, whatever the fallback does', async () => {
+  it('is ready while its primary or its fallback answers, and not when neither does', async () => {
     const refusing = await refusingPort();
     await expect(
       producer({
@@ -148,6 +148,7 @@ describe('producer with a failing primary back end', () => {
         sqs: sqsAt(refusing),
         redis: queues.redisConfig(),
       }).ready(),
-    ).rejects.toThrow();
+    ).resolves.toBeUndefined();
+    await expect(producer({ primary: 'sqs', sqs: sqsAt(refusing) }).ready()).rejects.toThrow();
   });
 });

@@ -40,7 +40,7 @@ describe('readiness follows the dependencies of each role, and recovers by itsel
     return gate;
   }
 
-  it('webhook: ready while its primary answers, whatever its fallback does', async () => {
+  it('webhook: ready while its primary or its fallback answers, unready when neither does', async () => {
     queues = await TestQueues.create('dual');
     const [stream, gate] = await Promise.all([privateRedis(), sqsGate()]);
     const env: Env = {
@@ -50,10 +50,10 @@ describe('readiness follows the dependencies of each role, and recovers by itsel
     };
     const webhook = await services.startReady('webhook', env);
 
-    await gate.close();
+    await stream.kill();
     await staysReady(webhook);
 
-    await stream.kill();
+    await gate.close();
     await webhook.waitForAnswer('/readyz', 503);
     await stream.restart();
     await webhook.waitReady();
