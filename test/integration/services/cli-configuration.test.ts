@@ -106,7 +106,7 @@ describe('queueshift with an invalid configuration', () => {
     const service = services.start('operate' as ServiceCommand, {});
 
     expect(await service.exited).toEqual({ code: 2, signal: null });
-    expect(service.output[0]).toMatch(/^usage: queueshift <webhook\|worker>/);
+    expect(service.output[0]).toMatch(/^usage: queueshift <webhook\|worker\|operator>/);
   });
 });
 
