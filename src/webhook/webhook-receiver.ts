@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { verify } from '@octokit/webhooks-methods';
 import type { Logger } from 'pino';
 import { readBody } from './body-reader.ts';
+import { closeAfterDraining } from './linger.ts';
 import { encodeEnvelope } from './envelope.ts';
 import { payloadJson } from './payload.ts';
 import { REJECTIONS, type Rejection, type RejectionReason } from './rejections.ts';
@@ -91,9 +92,9 @@ export class WebhookReceiver {
     if (checked.kind === 'gone') {
       this.options.logger.debug('the client went away before sending the whole body');
     } else if (checked.kind === 'rejected') {
-      this.reject(res, checked.reason);
+      this.reject(req, res, checked.reason);
     } else {
-      await this.publish(res, checked.delivery, started);
+      await this.publish(req, res, checked.delivery, started);
     }
   }
 
@@ -121,7 +122,12 @@ export class WebhookReceiver {
     return { kind: 'delivery', delivery: { deliveryId, event, payload } };
   }
 
-  private async publish(res: ServerResponse, delivery: Delivery, started: number): Promise<void> {
+  private async publish(
+    req: IncomingMessage,
+    res: ServerResponse,
+    delivery: Delivery,
+    started: number,
+  ): Promise<void> {
     const { producer, metrics, clock, logger } = this.options;
     const { deliveryId, event, payload } = delivery;
     metrics.received();
@@ -141,20 +147,26 @@ export class WebhookReceiver {
       if (!(error instanceof PublishError)) throw error;
       metrics.notAccepted(error);
       logger.warn({ err: error, code: error.code, deliveryId, event }, 'no queue accepted the delivery');
-      this.reject(res, 'queue_unavailable');
+      this.reject(req, res, 'queue_unavailable');
     }
   }
 
   /**
-   * A refusal. The connection is closed after it: the request body may be unread, and reading
-   * it to keep the connection would let an unauthenticated sender make this server read without end.
+   * A refusal. The connection is closed after it. When the body was not read (a refusal before
+   * or while reading it), the rest is drained for a bounded time first, so the client reads the
+   * answer instead of a reset (see closeAfterDraining).
    */
-  private reject(res: ServerResponse, reason: RejectionReason): void {
+  private reject(req: IncomingMessage, res: ServerResponse, reason: RejectionReason): void {
     const rejection: Rejection = REJECTIONS[reason];
     const { status, message } = rejection;
     const headers: Record<string, string> = rejection.allow === undefined ? {} : { Allow: rejection.allow };
     this.options.metrics.rejected(reason);
     this.options.logger.debug({ reason, status }, 'request rejected');
-    sendJson(res, status, { error: reason, message }, { ...headers, Connection: 'close' });
+    if (req.complete) {
+      sendJson(res, status, { error: reason, message }, { ...headers, Connection: 'close' });
+      return;
+    }
+    sendJson(res, status, { error: reason, message }, headers);
+    closeAfterDraining(req);
   }
 }
