@@ -3,9 +3,19 @@
  * uses. Every problem names its variable, so a service can exit with one line per problem.
  */
 import { z } from 'zod';
+import {
+  duration,
+  flag,
+  hostPortList,
+  hostPort,
+  httpUrl,
+  token,
+  wholeNumber,
+  type ConfigProblem,
+  type Environment,
+} from './env-fields.ts';
 import type {
   ConsumerConfig,
-  HostPort,
   IdempotencyConfig,
   ProducerConfig,
   QueueType,
@@ -15,12 +25,7 @@ import type {
 } from './config.ts';
 import type { BackendKind } from './types.ts';
 
-export type Environment = Readonly<Record<string, string | undefined>>;
-
-export interface ConfigProblem {
-  variable: string;
-  message: string;
-}
+export type { ConfigProblem, Environment } from './env-fields.ts';
 
 export type ParseResult<T> =
   { ok: true; config: T; warnings: string[] } | { ok: false; problems: ConfigProblem[] };
@@ -40,66 +45,6 @@ export interface ParseContext {
   fileExists: (path: string) => boolean;
   hostname: () => string;
 }
-
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-
-/** `250ms`, `5s`, `2m`, `1h`, or a bare number of milliseconds. */
-const duration = z
-  .string()
-  .trim()
-  .regex(/^\d+(ms|s|m|h)?$/, 'must be a duration such as 500ms, 5s, 2m or a number of milliseconds')
-  .transform((text) => {
-    const [, digits = '0', unit = 'ms'] = /^(\d+)(ms|s|m|h)?$/.exec(text) ?? [];
-    return Number(digits) * (DURATION_UNITS[unit] ?? 1);
-  });
-
-const integer = (min: number, max: number): z.ZodType<number, string> =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
-
-const boolean = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], 'must be true or false'))
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
-
-const hostPort = z
-  .string()
-  .trim()
-  .regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'must be host:port')
-  .transform((text): HostPort => {
-    const colon = text.lastIndexOf(':');
-    return { host: text.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(text.slice(colon + 1)) };
-  })
-  .refine((a) => a.port > 0 && a.port < 65_536, 'port must be between 1 and 65535');
-
-const hostPortList = z
-  .string()
-  .trim()
-  .transform((text) =>
-    text
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0),
-  )
-  .pipe(z.array(hostPort).min(1, 'must list at least one host:port'));
-
-const name = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(200, 'must be at most 200 characters')
-  .regex(/^[^\s]+$/, 'must not contain spaces');
-
-const url = z
-  .string()
-  .trim()
-  .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }));
 
 /**
  * Collects problems while reading variables: each read either yields a value or records the
@@ -184,10 +129,10 @@ function queueType(reader: Reader, role: 'producer' | 'consumer'): QueueType | u
 /** `REDIS_*` or `IDEMPOTENCY_REDIS_*`: the same shape under two prefixes. */
 function redisConnection(reader: Reader, prefix: string, why: string): RedisConnectionConfig | undefined {
   const v = (suffix: string): string => `${prefix}${suffix}`;
-  const sentinel = reader.withDefault(v('SENTINEL_ENABLED'), boolean, false);
+  const sentinel = reader.withDefault(v('SENTINEL_ENABLED'), flag, false);
   let endpoint: RedisConnectionConfig['endpoint'] | undefined;
   if (sentinel) {
-    const masterName = reader.required(v('SENTINEL_MASTER_NAME'), name, 'when Sentinel is enabled');
+    const masterName = reader.required(v('SENTINEL_MASTER_NAME'), token, 'when Sentinel is enabled');
     const sentinels = reader.required(v('SENTINEL_ADDRESSES'), hostPortList, 'when Sentinel is enabled');
     if (masterName !== undefined && sentinels !== undefined)
       endpoint = { kind: 'sentinel', masterName, sentinels };
@@ -195,9 +140,9 @@ function redisConnection(reader: Reader, prefix: string, why: string): RedisConn
     const address = reader.required(v('ADDRESS'), hostPort, why);
     if (address !== undefined) endpoint = { kind: 'standalone', address };
   }
-  const username = reader.optional(v('USERNAME'), name);
+  const username = reader.optional(v('USERNAME'), token);
   const password = reader.raw(v('PASSWORD'));
-  const tlsEnabled = reader.withDefault(v('TLS_ENABLED'), boolean, false);
+  const tlsEnabled = reader.withDefault(v('TLS_ENABLED'), flag, false);
   const caFile = reader.file(v('TLS_CA_FILE'));
   const certFile = reader.file(v('TLS_CERT_FILE'));
   const keyFile = reader.file(v('TLS_KEY_FILE'));
@@ -226,17 +171,17 @@ function redisConnection(reader: Reader, prefix: string, why: string): RedisConn
 }
 
 function maxDeliveries(reader: Reader): number {
-  return reader.withDefault('MAX_DELIVERIES', integer(1, 1_000), 5);
+  return reader.withDefault('MAX_DELIVERIES', wholeNumber(1, 1_000), 5);
 }
 
 function redisStreams(reader: Reader, why: string): RedisStreamsConfig | undefined {
   const connection = redisConnection(reader, 'REDIS_', why);
-  const stream = reader.withDefault('REDIS_STREAM_NAME', name, 'github-webhooks');
-  const group = reader.withDefault('REDIS_CONSUMER_GROUP', name, 'webhook-workers');
-  const maxLen = reader.optional('REDIS_MAX_LEN', integer(1, Number.MAX_SAFE_INTEGER));
+  const stream = reader.withDefault('REDIS_STREAM_NAME', token, 'github-webhooks');
+  const group = reader.withDefault('REDIS_CONSUMER_GROUP', token, 'webhook-workers');
+  const maxLen = reader.optional('REDIS_MAX_LEN', wholeNumber(1, Number.MAX_SAFE_INTEGER));
   const blockMs = reader.withDefault('REDIS_BLOCK_DURATION', duration, 2_000);
   const claimIdleMs = reader.withDefault('REDIS_CLAIM_IDLE', duration, 60_000);
-  const waitReplicas = reader.optional('REDIS_WAIT_REPLICAS', integer(1, 100));
+  const waitReplicas = reader.optional('REDIS_WAIT_REPLICAS', wholeNumber(1, 100));
   const waitTimeoutMs = reader.withDefault('REDIS_WAIT_TIMEOUT', duration, 1_000);
   if (blockMs < 10 || blockMs > 30_000)
     reader.problem('REDIS_BLOCK_DURATION', 'must be between 10ms and 30s');
@@ -256,14 +201,14 @@ function redisStreams(reader: Reader, why: string): RedisStreamsConfig | undefin
 }
 
 function sqs(reader: Reader, why: string): SqsConfig | undefined {
-  const queueUrl = reader.required('SQS_QUEUE_URL', url, why);
-  const deadLetterQueueUrl = reader.optional('SQS_DLQ_URL', url);
-  const region = reader.required('AWS_REGION', name, 'for SQS');
-  const endpoint = reader.optional('AWS_ENDPOINT_URL', url);
-  const waitTimeSeconds = reader.withDefault('SQS_WAIT_TIME_SECONDS', integer(0, 20), 10);
+  const queueUrl = reader.required('SQS_QUEUE_URL', httpUrl, why);
+  const deadLetterQueueUrl = reader.optional('SQS_DLQ_URL', httpUrl);
+  const region = reader.required('AWS_REGION', token, 'for SQS');
+  const endpoint = reader.optional('AWS_ENDPOINT_URL', httpUrl);
+  const waitTimeSeconds = reader.withDefault('SQS_WAIT_TIME_SECONDS', wholeNumber(0, 20), 10);
   const visibilityTimeoutSeconds = reader.withDefault(
     'SQS_VISIBILITY_TIMEOUT_SECONDS',
-    integer(1, 43_200),
+    wholeNumber(1, 43_200),
     60,
   );
   for (const [variable, value] of [
@@ -341,7 +286,7 @@ function idempotency(reader: Reader): IdempotencyConfig | undefined {
   if (connection === undefined) return undefined;
   return {
     connection,
-    keyPrefix: reader.withDefault('IDEMPOTENCY_KEY_PREFIX', name, 'queueshift:idem:'),
+    keyPrefix: reader.withDefault('IDEMPOTENCY_KEY_PREFIX', token, 'queueshift:idem:'),
     leaseMs,
     doneRetentionMs,
   };
@@ -357,9 +302,9 @@ export function parseConsumerEnv(
     type === 'redis' || type === 'dual' ? redisStreams(reader, `when QUEUE_TYPE=${type}`) : undefined;
   const queue = type === 'sqs' || type === 'dual' ? sqs(reader, `when QUEUE_TYPE=${type}`) : undefined;
   const store = idempotency(reader);
-  const count = reader.withDefault('WORKER_COUNT', integer(1, 1_000), 10);
-  const batchSize = reader.withDefault('WORKER_BATCH_SIZE', integer(1, 100), 10);
-  let prefetch = reader.withDefault('WORKER_PREFETCH_COUNT', integer(0, 10_000), 0);
+  const count = reader.withDefault('WORKER_COUNT', wholeNumber(1, 1_000), 10);
+  const batchSize = reader.withDefault('WORKER_BATCH_SIZE', wholeNumber(1, 100), 10);
+  let prefetch = reader.withDefault('WORKER_PREFETCH_COUNT', wholeNumber(0, 10_000), 0);
   if (queue !== undefined && batchSize > 10)
     reader.problem('WORKER_BATCH_SIZE', 'must be at most 10 with SQS (its batch limit)');
   if (prefetch > count) {

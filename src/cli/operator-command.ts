@@ -5,8 +5,16 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { systemClock, type ConfigProblem, type Environment, type ParseResult } from '../adapter/index.ts';
-import { durationMs, DURATION_PATTERN } from '../operator/api/durations.ts';
+import { systemClock, type Environment, type ParseResult } from '../adapter/index.ts';
+import {
+  duration,
+  listenHost,
+  nonBlank,
+  port,
+  problemsOf,
+  token,
+  wholeNumber,
+} from '../adapter/env-fields.ts';
 import { RolloutHealthGate } from '../operator/analysis/rollout-health-gate.ts';
 import { ActionExecutor } from '../operator/controller/action-executor.ts';
 import { MigrationController } from '../operator/controller/migration-controller.ts';
@@ -25,11 +33,6 @@ import type { Prepared } from './prepared.ts';
 /** Where a pod finds its own namespace. */
 const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
-const duration = z
-  .string()
-  .trim()
-  .regex(new RegExp(DURATION_PATTERN), 'must be a duration such as 15s or 5m')
-  .transform(durationMs);
 const name = z
   .string()
   .trim()
@@ -38,32 +41,16 @@ const name = z
 
 const variables = z.object({
   KUBECONFIG: z.string().trim().min(1).optional(),
-  POD_NAME: z.string().trim().min(1).max(128).optional(),
+  POD_NAME: token.optional(),
   OPERATOR_NAMESPACE: name.optional(),
   OPERATOR_WATCH_NAMESPACE: name.optional(),
   OPERATOR_LEASE_NAME: name.default('queueshift-operator'),
   OPERATOR_LEASE_DURATION: duration.default(15_000),
   OPERATOR_RESYNC: duration.default(300_000),
-  OPERATOR_WORKERS: z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().min(1).max(32))
-    .default(2),
-  PORT: z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a port')
-    .transform(Number)
-    .pipe(z.number().min(1).max(65_535))
-    .default(8081),
-  LISTEN_HOST: z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z0-9.:-]+$/, 'must be an address such as 0.0.0.0')
-    .optional(),
-  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  OPERATOR_WORKERS: wholeNumber(1, 32).default(2),
+  PORT: port.default(8081),
+  LISTEN_HOST: listenHost.optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
 });
 
 export type OperatorSettings = z.output<typeof variables> & { operatorNamespace: string };
@@ -73,20 +60,8 @@ const STOP_BUDGET_MS = 30_000;
 
 /** The operator's settings, or one problem per bad variable. */
 export function operatorSettings(env: Environment, context: EnvContext): ParseResult<OperatorSettings> {
-  const blankless = Object.fromEntries(
-    Object.keys(variables.shape).flatMap((key) => {
-      const value = env[key];
-      return value === undefined || value.trim() === '' ? [] : [[key, value]];
-    }),
-  );
-  const parsed = variables.safeParse(blankless);
-  if (!parsed.success) {
-    const problems: ConfigProblem[] = parsed.error.issues.map((issue) => ({
-      variable: String(issue.path[0] ?? 'environment'),
-      message: issue.message,
-    }));
-    return { ok: false, problems };
-  }
+  const parsed = variables.safeParse(nonBlank(env));
+  if (!parsed.success) return { ok: false, problems: problemsOf(parsed.error) };
   const operatorNamespace =
     parsed.data.OPERATOR_NAMESPACE ??
     (context.fileExists(SERVICE_ACCOUNT_NAMESPACE_FILE)

@@ -2,7 +2,16 @@
  * The services' own variables (beside the adapter's, see src/adapter/env-config.ts), validated the
  * same way: blank means unset, and every problem names its variable, so one run reports them all.
  */
-import type { ConfigProblem, Environment } from '../adapter/index.ts';
+import {
+  listenHost,
+  nonBlank,
+  port,
+  problemsOf,
+  token,
+  wholeNumber,
+  type ConfigProblem,
+  type Environment,
+} from '../adapter/env-fields.ts';
 import { z } from 'zod';
 import { LOG_LEVELS, type LogLevel } from '../observability/logger.ts';
 
@@ -36,27 +45,9 @@ export type SettingsResult<T> = { ok: true; settings: T } | { ok: false; problem
 /** GitHub caps webhook payloads at 25 MB. */
 export const GITHUB_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
 
-const wholeNumber = (min: number, max: number): z.ZodType<number, string> =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
-
-const token = z
-  .string()
-  .trim()
-  .max(200, 'must be at most 200 characters')
-  .regex(/^\S+$/, 'must not contain spaces');
-
 const common = {
-  PORT: wholeNumber(1, 65_535).optional(),
-  LISTEN_HOST: z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z0-9.:-]+$/, 'must be an address such as 0.0.0.0, :: or 127.0.0.1')
-    .optional(),
+  PORT: port.optional(),
+  LISTEN_HOST: listenHost.optional(),
   POD_NAME: token.optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).optional(),
 };
@@ -80,23 +71,6 @@ const workerVariables = z.object({
   HANDLER_MODULE: z.string().trim().optional(),
   LEDGER_KEY: token.optional(),
 });
-
-/** Blank values count as unset, as in the adapter's parser. */
-function nonBlank(env: Environment): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(env).filter((entry): entry is [string, string] => (entry[1] ?? '').trim() !== ''),
-  );
-}
-
-/** One problem per variable: the first zod reports. */
-function problemsOf(error: z.ZodError): ConfigProblem[] {
-  const problems = new Map<string, string>();
-  for (const issue of error.issues) {
-    const variable = String(issue.path[0] ?? '(environment)');
-    if (!problems.has(variable)) problems.set(variable, issue.message);
-  }
-  return [...problems].map(([variable, message]) => ({ variable, message }));
-}
 
 function commonSettings(values: z.infer<z.ZodObject<typeof common>>): CommonSettings {
   return {

@@ -18,25 +18,6 @@ import { waitUntil } from '../env/wait.ts';
 const ROOT = path.join(import.meta.dirname, '../..');
 const OPERATOR_NAMESPACE = 'queueshift-system';
 
-/** Runs `queueshift operator` as main.ts will: prepareOperator, then runService until SIGTERM. */
-const OPERATOR_MAIN = `
-import fs from 'node:fs';
-import os from 'node:os';
-import { prepareOperator } from './src/cli/operator-command.ts';
-import { runService } from './src/cli/run-service.ts';
-const context = {
-  fileExists: (p) => fs.existsSync(p),
-  hostname: () => os.hostname(),
-  readFile: (p) => fs.readFileSync(p, 'utf8'),
-};
-const prepared = await prepareOperator(process.env, context);
-if (!prepared.ok) {
-  for (const p of prepared.problems) process.stderr.write('invalid configuration: ' + p.variable + ': ' + p.message + '\\n');
-  process.exit(2);
-}
-process.exit(await runService(prepared.config.service, prepared.config.logger, prepared.config.stopBudgetMs));
-`;
-
 interface Snapshot {
   at: string;
   column: string;
@@ -143,7 +124,7 @@ describe('the operator driving a QueueMigration through every stage', () => {
   /** Starts (or restarts) the operator process and waits until it answers /readyz. */
   async function startOperator(): Promise<void> {
     const log = fs.openSync(logFile, 'a');
-    operator = spawn(process.execPath, ['--input-type=module', '-e', OPERATOR_MAIN], {
+    operator = spawn(process.execPath, [path.join(ROOT, 'src', 'cli', 'main.ts'), 'operator'], {
       cwd: ROOT,
       stdio: ['ignore', log, log],
       env: {
@@ -228,8 +209,17 @@ describe('the operator driving a QueueMigration through every stage', () => {
     );
     process.stderr.write(`[operator] migration passed every stage in ${Date.now() - started} ms\n`);
 
+    // Before the operator's first status write, nothing has been touched yet.
+    const beforeStart = samples.filter((s) => s.at === '-/0');
+    for (const sample of beforeStart) {
+      expect({ producer: sample.producer, consumer: sample.consumer }).toEqual({
+        producer: 'sqs',
+        consumer: 'sqs',
+      });
+    }
+    const underWay = samples.slice(beforeStart.length);
     // The last sample of each stage: by then its settings had landed and its rollouts finished.
-    const lastOfEach = samples.filter((s, i) => samples[i + 1]?.at !== s.at);
+    const lastOfEach = underWay.filter((s, i) => underWay[i + 1]?.at !== s.at);
     expect(
       lastOfEach.map(({ at, producer, consumer, canary }) => ({ at, producer, consumer, canary })),
     ).toEqual([
@@ -242,7 +232,7 @@ describe('the operator driving a QueueMigration through every stage', () => {
       { at: 'cleanup/1', producer: 'redis', consumer: 'redis', canary: '-' },
       { at: 'Succeeded', producer: 'redis', consumer: 'redis', canary: '-' },
     ]);
-    expect([...new Set(samples.map((s) => s.column))]).toEqual([
+    expect([...new Set(underWay.map((s) => s.column))]).toEqual([
       'dual',
       'staging',
       'canary',
