@@ -2,30 +2,26 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   containerPid,
   httpGet,
   isPodReady,
   isProcessRunning,
-  kubeTools,
   podPort,
   testServerDeployment,
+  useTestNamespace,
   waitForRollout,
-  type KubeTools,
 } from '../env/local-node/e2e-support.ts';
 import { isListening } from '../env/ports.ts';
-import { required } from '../env/test-environment.ts';
 import { waitUntil } from '../env/wait.ts';
 
 // The local node is what makes Deployments real in the test environment: the controller manager
 // computes rollouts, and the node must start, probe, signal and stop processes the way a kubelet
 // does, or every operator test built on rollouts proves nothing.
 describe('a Deployment on the local node', () => {
-  const kube = required('kube');
-  const namespace = `ln-deploy-${Date.now().toString(36)}`;
+  const { name: namespace, tools } = useTestNamespace('ln-deploy');
   const markers = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-ln-markers-'));
-  let tools: KubeTools;
 
   interface Variant {
     extraEnv?: { name: string; value: string }[];
@@ -54,13 +50,7 @@ describe('a Deployment on the local node', () => {
   const waitRolledOut = (name: string, timeoutMs = 60_000): Promise<true> =>
     waitForRollout(tools, namespace, name, timeoutMs);
 
-  beforeAll(async () => {
-    tools = kubeTools(kube);
-    await tools.core.createNamespace({ body: { metadata: { name: namespace } } });
-  });
-
-  afterAll(async () => {
-    await tools.kubectl(['delete', 'namespace', namespace, '--wait=false']);
+  afterAll(() => {
     fs.rmSync(markers, { recursive: true, force: true });
   });
 

@@ -1,12 +1,7 @@
 import fs from 'node:fs';
 import type { V1Pod } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  kubeTools,
-  testServerDeployment,
-  waitForRollout,
-  type KubeTools,
-} from '../env/local-node/e2e-support.ts';
+import { describe, expect, it } from 'vitest';
+import { testServerDeployment, useTestNamespace, waitForRollout } from '../env/local-node/e2e-support.ts';
 import { targetFile } from '../env/local-node/scrape-targets.ts';
 import { queryPrometheus } from '../env/prometheus.ts';
 import { required } from '../env/test-environment.ts';
@@ -15,19 +10,8 @@ import { waitUntil } from '../env/wait.ts';
 // Analysis gates read pod metrics from Prometheus by namespace, pod and deployment: the local
 // node is what tells Prometheus where its pods listen.
 describe('Prometheus scraping pods of the local node', () => {
-  const kube = required('kube');
   const prometheus = required('prometheus');
-  const namespace = `ln-prom-${Date.now().toString(36)}`;
-  let tools: KubeTools;
-
-  beforeAll(async () => {
-    tools = kubeTools(kube);
-    await tools.core.createNamespace({ body: { metadata: { name: namespace } } });
-  });
-
-  afterAll(async () => {
-    await tools.kubectl(['delete', 'namespace', namespace, '--wait=false']);
-  });
+  const { name: namespace, tools } = useTestNamespace('ln-prom');
 
   it('scrapes a Ready pod’s /metrics at its loopback port with namespace, pod and deployment labels', async () => {
     await tools.kubectl(

@@ -1,12 +1,11 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   isPodReady,
-  kubeTools,
   rolledOut,
   testServerDeployment,
+  useTestNamespace,
   waitForRollout,
-  type KubeTools,
 } from '../env/local-node/e2e-support.ts';
 import { required } from '../env/test-environment.ts';
 
@@ -18,19 +17,8 @@ const POLL_MS = 5_000;
 // evicts its pods a few minutes later: a migration test that runs for minutes would then be
 // watching evictions instead of the operator.
 describe('the local node over a long run', () => {
-  const kube = required('kube');
   const localNode = required('localNode');
-  const namespace = `ln-soak-${Date.now().toString(36)}`;
-  let tools: KubeTools;
-
-  beforeAll(async () => {
-    tools = kubeTools(kube);
-    await tools.core.createNamespace({ body: { metadata: { name: namespace } } });
-  });
-
-  afterAll(async () => {
-    await tools.kubectl(['delete', 'namespace', namespace, '--wait=false']);
-  });
+  const { name: namespace, tools } = useTestNamespace('ln-soak');
 
   it(
     `keeps a Deployment Available for ${SOAK_SECONDS} s: same pods, no restarts, Node Ready throughout`,

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { adminKubeConfig } from '../env/kube/accounts.ts';
-import { httpGet, isPodReady, kubeTools, podPort, type KubeTools } from '../env/local-node/e2e-support.ts';
+import { httpGet, isPodReady, podPort, useTestNamespace } from '../env/local-node/e2e-support.ts';
 import { required } from '../env/test-environment.ts';
 import { waitUntil } from '../env/wait.ts';
 
@@ -43,13 +43,10 @@ http.createServer(async (req, res) => {
 // operator talks to the API server with the token Kubernetes mounts into its pod.
 describe('volumes of pods on the local node', () => {
   const kube = required('kube');
-  const namespace = `ln-vol-${Date.now().toString(36)}`;
-  let tools: KubeTools;
+  const { name: namespace, tools } = useTestNamespace('ln-vol');
 
   beforeAll(async () => {
-    tools = kubeTools(kube);
     const rbac = adminKubeConfig(kube).makeApiClient(RbacAuthorizationV1Api);
-    await tools.core.createNamespace({ body: { metadata: { name: namespace } } });
     await tools.core.createNamespacedServiceAccount({
       namespace,
       body: { metadata: { name: 'pod-reader' } },
@@ -77,10 +74,6 @@ describe('volumes of pods on the local node', () => {
       namespace,
       body: { metadata: { name: 'app-config' }, data: { 'settings.ini': 'mode=fast\n', unused: 'x' } },
     });
-  });
-
-  afterAll(async () => {
-    await tools.kubectl(['delete', 'namespace', namespace, '--wait=false']);
   });
 
   it('mounts Secret, ConfigMap and emptyDir volumes, and the service-account token works in-cluster', async () => {

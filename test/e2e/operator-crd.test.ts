@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CRD_NAME } from '../../src/operator/api/names.ts';
 import { queueMigrationSpec } from '../../src/operator/api/spec-schema.ts';
-import { kubeTools, type KubeTools } from '../env/local-node/e2e-support.ts';
-import { required } from '../env/test-environment.ts';
+import { useTestNamespace } from '../env/local-node/e2e-support.ts';
 import { INVALID_SPECS, invalidSpec, minimalSpec } from '../unit/operator/fixtures/migrations.ts';
 
 const CRD_FILE = 'crds/queueshift.dev_queuemigrations.yaml';
@@ -10,9 +9,7 @@ const CRD_FILE = 'crds/queueshift.dev_queuemigrations.yaml';
 // The CRD is the API's first line of defence: what the API server refuses never reaches the
 // operator, and what it defaults is what the operator reads. These run against the real server.
 describe('the QueueMigration CRD on the API server', () => {
-  const kube = required('kube');
-  const namespace = `qm-crd-${Date.now().toString(36)}`;
-  let tools: KubeTools;
+  const { name: namespace, tools } = useTestNamespace('qm-crd');
 
   const manifest = (name: string, spec: object): string =>
     JSON.stringify({
@@ -33,14 +30,8 @@ describe('the QueueMigration CRD on the API server', () => {
   };
 
   beforeAll(async () => {
-    tools = kubeTools(kube);
     await tools.kubectl(['apply', '--server-side', '--force-conflicts', '-f', CRD_FILE]);
     await tools.kubectl(['wait', '--for=condition=Established', `crd/${CRD_NAME}`, '--timeout=60s']);
-    await tools.core.createNamespace({ body: { metadata: { name: namespace } } });
-  });
-
-  afterAll(async () => {
-    await tools.kubectl(['delete', 'namespace', namespace, '--wait=false']);
   });
 
   it('stores a minimal migration with exactly the defaults the operator’s schema fills in', async () => {

@@ -10,9 +10,11 @@ import {
   type V1EnvVar,
   type V1Pod,
 } from '@kubernetes/client-node';
+import { afterAll, beforeAll } from 'vitest';
 import { LOOPBACK } from '../ports.ts';
 export { isRunning as isProcessRunning } from '../processes.ts';
 import type { KubeEndpoint } from '../state.ts';
+import { required } from '../test-environment.ts';
 import { waitUntil } from '../wait.ts';
 import { PORT_ANNOTATION } from './pod-worker.ts';
 
@@ -41,6 +43,27 @@ export function kubeTools(kube: KubeEndpoint): KubeTools {
       return stdout;
     },
   };
+}
+
+export interface TestNamespace {
+  readonly name: string;
+  readonly tools: KubeTools;
+}
+
+/**
+ * A namespace of the test file's own, named `<prefix>-<time>`: created before its tests, deleted
+ * after them without waiting (the API server finishes that while other files run).
+ */
+export function useTestNamespace(prefix: string): TestNamespace {
+  const tools = kubeTools(required('kube'));
+  const name = `${prefix}-${Date.now().toString(36)}`;
+  beforeAll(async () => {
+    await tools.core.createNamespace({ body: { metadata: { name } } });
+  });
+  afterAll(async () => {
+    await tools.kubectl(['delete', 'namespace', name, '--wait=false']);
+  });
+  return { name, tools };
 }
 
 /** The loopback port the local node gave the pod's first container. */
