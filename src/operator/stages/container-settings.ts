@@ -112,21 +112,19 @@ function redisVariables(spec: QueueMigrationSpec): EnvEntry[] {
 }
 
 /**
- * A consumer whose idempotency store was configured through REDIS_* (the adapter falls back to it
- * when IDEMPOTENCY_REDIS_* is not set) would follow REDIS_* to the stream Redis once the operator
- * sets it. The store is the system's own setting, so it is pinned to where it was.
+ * The idempotency store is the system's own setting and stays where it was through every stage:
+ * done marks written before a switch must still be found after it. A consumer with a store of its
+ * own keeps those variables as recorded (blanking them would send it to the stream Redis); one
+ * whose store came through REDIS_* (the adapter falls back to it when IDEMPOTENCY_REDIS_* is not
+ * set) would follow REDIS_* to the stream Redis once the operator sets it, so it is pinned to the
+ * recorded REDIS_* connection under the IDEMPOTENCY_ names.
  */
 function pinnedIdempotencyStore(original: OriginalSettings): EnvEntry[] {
-  const has = (name: string): boolean => original.env.some((entry) => entry.name === name);
-  const ownStore = has('IDEMPOTENCY_REDIS_ADDRESS') || has('IDEMPOTENCY_REDIS_SENTINEL_ENABLED');
-  const inheritsQueueRedis = has('REDIS_ADDRESS') || has('REDIS_SENTINEL_ENABLED');
-  if (ownStore || !inheritsQueueRedis) return [];
-  return original.env
-    .filter(
-      (entry) =>
-        entry.name.startsWith('REDIS_') && CONNECTION_SUFFIXES.some((s) => entry.name === `REDIS_${s}`),
-    )
-    .map((entry) => ({ ...entry, name: `IDEMPOTENCY_${entry.name}` }));
+  const connection = (prefix: string): EnvEntry[] =>
+    original.env.filter((entry) => CONNECTION_SUFFIXES.some((suffix) => entry.name === `${prefix}${suffix}`));
+  const ownStore = connection('IDEMPOTENCY_REDIS_');
+  if (ownStore.length > 0) return ownStore.map(normalised);
+  return connection('REDIS_').map((entry) => ({ ...normalised(entry), name: `IDEMPOTENCY_${entry.name}` }));
 }
 
 function queueVariables(mode: Exclude<Mode, 'original'>): EnvEntry[] {

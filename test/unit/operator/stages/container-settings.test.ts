@@ -66,6 +66,42 @@ describe('the operator’s container settings', () => {
     ]);
   });
 
+  it('keep a consumer’s idempotency store where it was, in every mode', () => {
+    const ownStore: OriginalSettings = {
+      deployment: 'worker',
+      container: 'worker',
+      role: 'consumer',
+      env: [
+        { name: 'QUEUE_TYPE', value: 'sqs' },
+        { name: 'IDEMPOTENCY_REDIS_ADDRESS', value: 'idempotency:6379' },
+        {
+          name: 'IDEMPOTENCY_REDIS_PASSWORD',
+          valueFrom: { secretKeyRef: { name: 'idem', key: 'password' } },
+        },
+      ],
+    };
+    const inherited: OriginalSettings = {
+      ...ownStore,
+      env: [
+        { name: 'QUEUE_TYPE', value: 'sqs' },
+        { name: 'REDIS_ADDRESS', value: 'idempotency:6379' },
+      ],
+    };
+    const store = (original: OriginalSettings, mode: Mode): Record<string, unknown> =>
+      Object.fromEntries(
+        desiredSettings(fastSpec(), original, mode)
+          .env.filter((e) => e.name.startsWith('IDEMPOTENCY_'))
+          .map((e) => [e.name, e.value ?? e.valueFrom]),
+      );
+    for (const mode of ['dual', 'redis'] as const) {
+      expect(store(ownStore, mode)).toEqual({
+        IDEMPOTENCY_REDIS_ADDRESS: 'idempotency:6379',
+        IDEMPOTENCY_REDIS_PASSWORD: { secretKeyRef: { name: 'idem', key: 'password' } },
+      });
+      expect(store(inherited, mode)).toEqual({ IDEMPOTENCY_REDIS_ADDRESS: 'idempotency:6379' });
+    }
+  });
+
   it('count as applied regardless of what the API server adds or leaves out', () => {
     const settings = desiredSettings(
       fastSpec(),
