@@ -2,22 +2,25 @@
  * HTTP ingest benchmark (issue 4): `queueshift webhook` (signature verification, checks, envelope,
  * publish, 202 once the queue accepted) against a bare node:http server that reads the whole body
  * and answers 202, for a fixed real `push` payload, driven by autocannon at fixed concurrency, on
- * the same machine in the same run. Redis path and SQS path. Needs the test environment
- * (`npm run env:up`). Run: `node bench/webhook-ingest.ts`.
+ * the same machine in the same run. Redis path and SQS path. Besides requests/s and latency, each
+ * target's CPU time per request, read from outside the process: on a shared machine requests/s
+ * follow the load from elsewhere, CPU per request much less. Needs the test environment
+ * (`npm run env:up`). Run: `node bench/webhook-ingest.ts`; `BENCH_CPU_PROF_DIR=dir` adds CPU
+ * profiles of the webhooks.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
-import type { WebhookDefinition } from '@octokit/webhooks-examples';
 import { Redis } from 'ioredis';
 import { freePort, LOOPBACK } from '../test/env/ports.ts';
 import { sqsClient } from '../test/env/sqs.ts';
 import { required } from '../test/env/test-environment.ts';
+import { measureCpu } from './webhook-ingest-cpu.ts';
 import { drive, type LoadResult } from './webhook-ingest-load.ts';
+import { PUSH_EVENT, pushBody as body } from './webhook-ingest-payload.ts';
 
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? '16');
 const WARMUP_SECONDS = 3;
@@ -25,12 +28,10 @@ const WARMUP_SECONDS = 3;
 const ROUNDS = 5;
 const ROUND_SECONDS = 4;
 const TARGET_RATIO = 0.6;
+/** When set, the webhooks write V8 CPU profiles there on exit (`--cpu-prof`), for finding where time goes. */
+const PROFILE_DIR = process.env['BENCH_CPU_PROF_DIR'];
 
 const repo = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
-const definitions = createRequire(import.meta.url)('@octokit/webhooks-examples') as WebhookDefinition[];
-const push = definitions.find((definition) => definition.name === 'push')?.examples[0];
-if (push === undefined) throw new Error('@octokit/webhooks-examples has no push example');
-const body = JSON.stringify(push);
 const secret = randomUUID();
 
 interface Target {
@@ -57,12 +58,14 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
   }
 }
 
+const profiling = PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`];
+
 function webhook(name: string, env: Record<string, string>): Target {
   return {
     name,
     path: '/webhook',
     start: (port) =>
-      spawn(process.execPath, [repo('../src/cli/main.ts'), 'webhook'], {
+      spawn(process.execPath, [...profiling, repo('../src/cli/main.ts'), 'webhook'], {
         env: {
           PATH: process.env['PATH'] ?? '',
           PORT: String(port),
@@ -91,13 +94,22 @@ interface Running {
   target: Target;
   url: string;
   child: ChildProcess;
+  pid: number;
   warmUp?: LoadResult;
-  rounds: LoadResult[];
+  rounds: Round[];
+}
+
+interface Round {
+  load: LoadResult;
+  /** CPU seconds the target used during the round. */
+  cpuSeconds: number;
 }
 
 async function start(target: Target): Promise<Running> {
   const port = await freePort();
   const child = target.start(port);
+  if (child.pid === undefined) throw new Error(`${target.name} did not start`);
+  const { pid } = child;
   if (child.stdout) {
     const lines = createInterface({ input: child.stdout });
     await new Promise<void>((resolve) => {
@@ -107,7 +119,7 @@ async function start(target: Target): Promise<Running> {
     });
   }
   await target.ready(port);
-  return { target, url: `http://${LOOPBACK}:${port}${target.path}`, child, rounds: [] };
+  return { target, url: `http://${LOOPBACK}:${port}${target.path}`, child, pid, rounds: [] };
 }
 
 async function stop(running: Running): Promise<void> {
@@ -117,7 +129,14 @@ async function stop(running: Running): Promise<void> {
 }
 
 function load(running: Running, durationSeconds: number): Promise<LoadResult> {
-  return drive({ url: running.url, connections: CONNECTIONS, durationSeconds, event: 'push', body, secret });
+  return drive({
+    url: running.url,
+    connections: CONNECTIONS,
+    durationSeconds,
+    event: PUSH_EVENT,
+    body,
+    secret,
+  });
 }
 
 const median = (values: number[]): number => {
@@ -125,24 +144,36 @@ const median = (values: number[]): number => {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 };
 
+const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);
+
 interface Summary {
   name: string;
   requestsPerSecond: number;
   p50: number;
   p99: number;
+  /**
+   * The target's CPU time per request, in microseconds: in its least disturbed round (contention
+   * from elsewhere on the machine only ever adds to it) and over all rounds.
+   */
+  cpuMicros: { best: number; overall: number };
   /** Answered 2xx, warm-up included: what the queue must hold. */
   accepted: number;
   failed: number;
 }
 
 function summarise(running: Running): Summary {
+  const loads = running.rounds.map((round) => round.load);
   return {
     name: running.target.name,
-    requestsPerSecond: median(running.rounds.map((r) => r.requests.average)),
-    p50: median(running.rounds.map((r) => r.latency.p50)),
-    p99: median(running.rounds.map((r) => r.latency.p99)),
-    accepted: [running.warmUp, ...running.rounds].reduce((sum, r) => sum + (r?.['2xx'] ?? 0), 0),
-    failed: running.rounds.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
+    requestsPerSecond: median(loads.map((r) => r.requests.average)),
+    p50: median(loads.map((r) => r.latency.p50)),
+    p99: median(loads.map((r) => r.latency.p99)),
+    cpuMicros: {
+      best: Math.min(...running.rounds.map((r) => (r.cpuSeconds / r.load.requests.total) * 1e6)),
+      overall: (sum(running.rounds.map((r) => r.cpuSeconds)) / sum(loads.map((r) => r.requests.total))) * 1e6,
+    },
+    accepted: [running.warmUp, ...loads].reduce((total, r) => total + (r?.['2xx'] ?? 0), 0),
+    failed: sum(loads.map((r) => r.non2xx + r.errors + r.timeouts)),
   };
 }
 
@@ -153,6 +184,7 @@ function row(summary: Summary, baseline: Summary): string {
     `${((summary.requestsPerSecond / baseline.requestsPerSecond) * 100).toFixed(0).padStart(4)} %`,
     `p50 ${summary.p50.toFixed(1).padStart(5)} ms`,
     `p99 ${summary.p99.toFixed(1).padStart(5)} ms`,
+    `CPU ${summary.cpuMicros.best.toFixed(0).padStart(4)} µs/request (all rounds ${summary.cpuMicros.overall.toFixed(0)})`,
     `non-2xx or errors ${summary.failed}`,
   ].join('  ');
 }
@@ -193,15 +225,25 @@ async function main(): Promise<void> {
       for (const target of targets) running.push(await start(target));
       for (const server of running) server.warmUp = await load(server, WARMUP_SECONDS);
       for (let round = 0; round < ROUNDS; round += 1) {
-        for (const server of running) server.rounds.push(await load(server, ROUND_SECONDS));
+        for (const server of running) {
+          const { value, cpu } = await measureCpu(server.pid, () => load(server, ROUND_SECONDS));
+          server.rounds.push({ load: value, cpuSeconds: cpu });
+        }
       }
       const [baseline, viaRedis, viaSqs] = running.map(summarise) as [Summary, Summary, Summary];
       for (const summary of [baseline, viaRedis, viaSqs]) console.log(row(summary, baseline));
       const published = await redis.xlen(stream);
       const ratio = viaRedis.requestsPerSecond / baseline.requestsPerSecond;
+      const cpuRatio = baseline.cpuMicros.best / viaRedis.cpuMicros.best;
       console.log(
         `redis path: ${(ratio * 100).toFixed(0)} % of the bare server's requests/s (target ${TARGET_RATIO * 100} %); ` +
-          `the stream holds ${published} entries for ${viaRedis.accepted} deliveries accepted (warm-up included)`,
+          `the stream holds ${published} entries for ${viaRedis.accepted} deliveries accepted (warm-up included; ` +
+          `each run ends with up to ${CONNECTIONS} requests in flight, published but not counted by the load tool)`,
+      );
+      console.log(
+        `redis path CPU: ${viaRedis.cpuMicros.best.toFixed(0)} µs/request against the bare server's ${baseline.cpuMicros.best.toFixed(0)} ` +
+          `(best rounds): ${(cpuRatio * 100).toFixed(0)} % of its requests per CPU second. The machine may be shared: ` +
+          `figures are indicative; bench/webhook-ingest-parts.ts breaks the webhook's time down by step.`,
       );
       if (ratio < TARGET_RATIO || viaRedis.failed + viaSqs.failed > 0) process.exitCode = 1;
     } finally {
