@@ -12,6 +12,8 @@ declare -A NEEDED=(
   [openssl]=openssl
   [unshare]=util-linux
   [flock]=util-linux
+  [setpriv]=util-linux
+  [curl]=curl
   [shellcheck]=shellcheck
 )
 
