@@ -18,6 +18,15 @@ export default async function setup(): Promise<() => Promise<void>> {
       // Started by someone else, who stops it.
     };
   }
+  const stopped = running?.daemons.filter((d) => !isAlive(d.pid)).map((d) => d.name) ?? [];
+  if (running !== undefined && stopped.length < running.daemons.length) {
+    // Someone else's environment, partly down (a fault test may be restarting a server right now):
+    // replacing it would pull the servers from under every other run that uses it.
+    throw new Error(
+      `the environment in ${paths.stateDir} is partly down (${stopped.join(', ') || 'no local node'} not running); ` +
+        'wait for a fault test to restore it, or restart it with `npm run env:down && npm run env:up`',
+    );
+  }
   await up(paths, log);
   return () => down(paths, log);
 }
