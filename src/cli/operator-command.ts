@@ -17,12 +17,14 @@ import {
 } from '../adapter/env-fields.ts';
 import { RolloutHealthGate } from '../operator/analysis/rollout-health-gate.ts';
 import { ActionExecutor } from '../operator/controller/action-executor.ts';
+import { AnalysisMeasurer } from '../operator/controller/analysis-measurer.ts';
 import { MigrationController } from '../operator/controller/migration-controller.ts';
 import { ObservationGatherer } from '../operator/controller/observation-gatherer.ts';
 import { OperatorMetrics } from '../operator/controller/operator-metrics.ts';
 import { OperatorService } from '../operator/controller/operator-service.ts';
 import { AdapterQueueFigures } from '../operator/controller/queue-figures.ts';
 import { Reconciler } from '../operator/controller/reconciler.ts';
+import { TransitionNotifier } from '../operator/controller/transition-notifier.ts';
 import { EventRecorder } from '../operator/kube/event-recorder.ts';
 import { KubeApi } from '../operator/kube/kube-api.ts';
 import { LeaderLease } from '../operator/kube/leader-lease.ts';
@@ -48,6 +50,8 @@ const variables = z.object({
   OPERATOR_LEASE_DURATION: duration.default(15_000),
   OPERATOR_RESYNC: duration.default(300_000),
   OPERATOR_WORKERS: wholeNumber(1, 32).default(2),
+  // Budget of one outbound call: a metric query, a Redis read, a notification.
+  OPERATOR_REQUEST_TIMEOUT: duration.default(5_000),
   PORT: port.default(8081),
   LISTEN_HOST: listenHost.optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
@@ -99,8 +103,14 @@ export function prepareOperator(env: Environment, context: EnvContext): Promise<
   const reconciler = new Reconciler({
     api,
     gatherer: new ObservationGatherer(api, figures),
-    executor: new ActionExecutor(api, new EventRecorder(api, identity)),
+    executor: new ActionExecutor(
+      api,
+      new EventRecorder(api, identity),
+      new TransitionNotifier({ clock, timeoutMs: settings.OPERATOR_REQUEST_TIMEOUT, logger }),
+    ),
     gates: [new RolloutHealthGate()],
+    measurer: new AnalysisMeasurer({ figures, metrics, clock, timeoutMs: settings.OPERATOR_REQUEST_TIMEOUT }),
+    metrics,
     clock,
     logger,
   });

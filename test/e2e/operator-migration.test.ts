@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,17 +5,14 @@ import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import { Watch, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CRD_NAME } from '../../src/operator/api/names.ts';
 import type { QueueMigrationStatus } from '../../src/operator/api/status-schema.ts';
-import { adminKubeConfig, serviceAccountKubeconfig } from '../env/kube/accounts.ts';
-import { httpGet, kubeTools, testServerDeployment, type KubeTools } from '../env/local-node/e2e-support.ts';
-import { freePort } from '../env/ports.ts';
+import { adminKubeConfig } from '../env/kube/accounts.ts';
+import { kubeTools, testServerDeployment, type KubeTools } from '../env/local-node/e2e-support.ts';
 import { sqsClient } from '../env/sqs.ts';
 import { required } from '../env/test-environment.ts';
 import { waitUntil } from '../env/wait.ts';
-
-const ROOT = path.join(import.meta.dirname, '../..');
-const OPERATOR_NAMESPACE = 'queueshift-system';
+import { EVERY_STAGE, FINAL_GENERATIONS } from './support/migration-fixture.ts';
+import { OperatorProcess, operatorKubeconfig, releaseMigrations } from './support/operator-process.ts';
 
 interface Snapshot {
   at: string;
@@ -36,10 +32,14 @@ describe('the operator driving a QueueMigration through every stage', () => {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-operator-'));
   const logFile = path.join(workDir, 'operator.log');
   let tools: KubeTools;
-  let operator: ChildProcess | undefined;
-  let operatorPort = 0;
   let queueUrl = '';
-  let kubeconfig = '';
+  const operator = new OperatorProcess({
+    kubeconfig: path.join(workDir, 'kubeconfig'),
+    podName: `operator-${suffix}`,
+    watchNamespace: namespace,
+    leaseName: `operator-${suffix}`,
+    logFile,
+  });
 
   const getQm = async (
     name = 'webhooks',
@@ -65,22 +65,12 @@ describe('the operator driving a QueueMigration through every stage', () => {
 
   beforeAll(async () => {
     tools = kubeTools(kube);
-    await tools.kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(ROOT, 'config/crd')]);
-    await tools.kubectl(['wait', '--for=condition=Established', `crd/${CRD_NAME}`, '--timeout=60s']);
-    await tools.kubectl(['create', 'namespace', OPERATOR_NAMESPACE]).catch(() => '');
-    await tools.kubectl(['apply', '-k', path.join(ROOT, 'config/rbac')]);
+    await operatorKubeconfig(kube, tools, operator.options.kubeconfig);
     await tools.core.createNamespace({ body: { metadata: { name: namespace } } });
     const created = await sqsClient(sqs).send(new CreateQueueCommand({ QueueName: `qm-op-${suffix}` }));
     queueUrl = created.QueueUrl ?? '';
     await createPipeline('webhook', 'worker');
-    kubeconfig = path.join(workDir, 'kubeconfig');
-    await serviceAccountKubeconfig(
-      kube,
-      { namespace: OPERATOR_NAMESPACE, name: 'queueshift-operator' },
-      kubeconfig,
-    );
-    operatorPort = await freePort();
-    await startOperator();
+    await operator.start();
   });
 
   /** A producer (2 pods) and a consumer (1 pod) on SQS, as the migration finds them. */
@@ -117,54 +107,15 @@ describe('the operator driving a QueueMigration through every stage', () => {
         redis: redis ?? { endpoint: { mode: 'standalone', address: '127.0.0.1:6379' } },
         sqs: { queueUrl, region: sqs.region, endpoint: sqs.endpoint },
         stages,
-        analysis: { interval: '1s' },
+        // Test servers read no queue: the built-in Redis metrics (consumers in the group) would
+        // rightly fail. The gates have their own e2e test (operator-analysis.test.ts).
+        analysis: { interval: '1s', defaultMetrics: false },
       },
     });
-
-  /** Starts (or restarts) the operator process and waits until it answers /readyz. */
-  async function startOperator(): Promise<void> {
-    const log = fs.openSync(logFile, 'a');
-    operator = spawn(process.execPath, [path.join(ROOT, 'src', 'cli', 'main.ts'), 'operator'], {
-      cwd: ROOT,
-      stdio: ['ignore', log, log],
-      env: {
-        PATH: process.env.PATH,
-        KUBECONFIG: kubeconfig,
-        POD_NAME: `operator-${suffix}`,
-        OPERATOR_NAMESPACE,
-        OPERATOR_WATCH_NAMESPACE: namespace,
-        OPERATOR_LEASE_NAME: `operator-${suffix}`,
-        PORT: String(operatorPort),
-        LISTEN_HOST: '127.0.0.1',
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
-        LOG_LEVEL: 'debug',
-      },
-    });
-    await waitUntil(async () => (await httpGet(operatorPort, '/readyz')).status === 200, {
-      what: 'the operator to answer /readyz',
-      timeoutMs: 30_000,
-    });
-  }
 
   afterAll(async () => {
-    if (operator?.exitCode === null) {
-      operator.kill('SIGTERM');
-      await new Promise((resolve) => operator?.once('exit', resolve));
-    }
-    // The operator is gone: its finalizers must not hold the namespace's deletion forever.
-    for (const name of (await tools.kubectl(['get', 'qm', '-n', namespace, '-o', 'name']))
-      .split('\n')
-      .filter(Boolean)) {
-      await tools.kubectl([
-        'patch',
-        name,
-        '-n',
-        namespace,
-        '--type=merge',
-        '--patch={"metadata":{"finalizers":null}}',
-      ]);
-    }
+    await operator.stop();
+    await releaseMigrations(tools, namespace);
     await tools.kubectl(['delete', 'namespace', namespace, '--wait=false']);
     await sqsClient(sqs).send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
     process.stderr.write(`[operator] log: ${logFile}\n`);
@@ -257,22 +208,13 @@ describe('the operator driving a QueueMigration through every stage', () => {
         expect(pod.spec?.containers[0]?.env?.find((e) => e.name === 'QUEUE_TYPE')?.value).toBe(expected);
       }
     }
-    expect((await deployment('webhook')).metadata?.generation).toBe(4);
-    expect((await deployment('worker')).metadata?.generation).toBe(3);
+    expect((await deployment('webhook')).metadata?.generation).toBe(FINAL_GENERATIONS.webhook);
+    expect((await deployment('worker')).metadata?.generation).toBe(FINAL_GENERATIONS.worker);
 
     // Every transition has one Event with its own reason, named after its history entry.
     const qm = await getQm();
     const history = qm.status?.history ?? [];
-    expect(history.map((h) => h.reason)).toEqual([
-      'DualStarted',
-      'StagingStarted',
-      'CanaryStepStarted',
-      'FullStarted',
-      'ConsumersSwitched',
-      'CleanupStarted',
-      'FallbackRemoved',
-      'Succeeded',
-    ]);
+    expect(history.map((h) => h.reason)).toEqual(EVERY_STAGE);
     const events = await tools.core.listNamespacedEvent({
       namespace,
       fieldSelector: `involvedObject.uid=${qm.metadata.uid}`,
@@ -339,17 +281,12 @@ describe('the operator driving a QueueMigration through every stage', () => {
     const generation = (await deployment('work2')).metadata?.generation;
 
     // Killed and restarted: the handled token stays handled, the pause stays, nobody fights.
-    operator?.kill('SIGKILL');
-    await new Promise((resolve) => operator?.once('exit', resolve));
-    await startOperator();
+    await operator.kill('SIGKILL');
+    await operator.start();
     // The restarted operator has reconciled (its first list enqueues every migration).
-    await waitUntil(
-      async () =>
-        /queueshift_operator_reconciles_total\{result="success"\} [1-9]/.test(
-          (await httpGet(operatorPort, '/metrics')).body,
-        ),
-      { what: 'the restarted operator to reconcile' },
-    );
+    await waitUntil(async () => (await operator.reconciles()) > 0, {
+      what: 'the restarted operator to reconcile',
+    });
     const after = await status();
     expect(after).toMatchObject({ phase: 'Paused', stage: 'staging', lastHandledTokens: { promote: 't1' } });
     expect(await queueSettings('work2')).toBe('sqs');

@@ -6,10 +6,36 @@ import { STAGES } from './stages-schema.ts';
 const limit = (what: string, fallback: number): z.ZodDefault<z.ZodNumber> =>
   z.number().int().min(0).max(1_000).default(fallback).describe(what);
 
-const metric = z
-  .object({
-    name: labelName('Name of the metric, as shown in status and Events.'),
-    query: z.string().min(1).max(4_096).describe('PromQL instant query; it must return one sample.'),
+/** Figures of the stream Redis that built-in metrics measure (see analysis/metric-catalog.ts). */
+export const REDIS_MEASURES = [
+  'backlog',
+  'oldest-pending-age-seconds',
+  'oldest-undelivered-age-seconds',
+  'dead-letter-growth',
+  'lost-to-trimming',
+  'memory-headroom-percent',
+  'missing-consumers',
+] as const;
+export type RedisMeasure = (typeof REDIS_MEASURES)[number];
+
+const metric = withRules(
+  z.object({
+    name: labelName(
+      'Name of the metric, as shown in status and Events. A metric named `error-rate` fills the ' +
+        'Error Rate column of `kubectl get qm`.',
+    ),
+    query: z
+      .string()
+      .min(1)
+      .max(4_096)
+      .optional()
+      .describe(
+        'PromQL instant query, evaluated at the end of the pinned window; it must return one sample.',
+      ),
+    redis: z
+      .enum(REDIS_MEASURES)
+      .optional()
+      .describe('A built-in figure of the stream Redis, read through the queue adapter.'),
     threshold: z
       .object({
         operator: z.enum(['<', '<=', '>', '>=']).describe('How the value must compare to `value` to pass.'),
@@ -21,8 +47,17 @@ const metric = z
       .min(1)
       .max(STAGES.length)
       .describe('Stages where the metric applies; apply it only where traffic exists.'),
-  })
-  .describe('A custom metric: a PromQL query with a threshold.');
+  }),
+  [
+    {
+      cel: 'has(self.query) != has(self.redis)',
+      holds: (value) => (value.query === undefined) !== (value.redis === undefined),
+      message: 'a metric has exactly one of query (PromQL) or redis (a built-in figure)',
+      fieldPath: '.query',
+      reason: 'FieldValueInvalid',
+    },
+  ],
+).describe('A metric with a threshold: a PromQL query, or a built-in figure of the stream Redis.');
 
 export type MetricSettings = z.output<typeof metric>;
 
@@ -56,16 +91,24 @@ export const analysisSettings = withRules(
       .enum(['pause', 'rollback'])
       .default('pause')
       .describe('What happens past `inconclusiveLimit`: pause with a condition, or roll back.'),
+    defaultMetrics: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Gate on the built-in Redis metrics (backlog, entry ages, dead-letter growth, entries lost to ' +
+          'trimming, memory headroom, missing consumers) with default thresholds, in the stages where ' +
+          'traffic exists; a metric in `metrics` with the same name replaces the default.',
+      ),
     prometheus: z
       .object({ url: httpUrl('Base URL of the Prometheus HTTP API.') })
       .optional()
-      .describe('Prometheus that answers the custom metrics’ queries.'),
+      .describe('Prometheus that answers the PromQL metrics’ queries.'),
     metrics: z
       .array(metric)
       .max(20)
       .default([])
       .meta({
-        description: 'Custom PromQL metrics.',
+        description: 'Metrics with thresholds, evaluated every interval in the stages they name.',
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['name'],
       }),
@@ -73,9 +116,9 @@ export const analysisSettings = withRules(
   }),
   [
     {
-      cel: '!has(self.metrics) || self.metrics.size() == 0 || has(self.prometheus)',
-      holds: (value) => value.metrics.length === 0 || value.prometheus !== undefined,
-      message: 'prometheus.url is required when custom metrics are defined',
+      cel: '!has(self.metrics) || !self.metrics.exists(m, has(m.query)) || has(self.prometheus)',
+      holds: (value) => value.metrics.every((m) => m.query === undefined) || value.prometheus !== undefined,
+      message: 'prometheus.url is required when PromQL metrics are defined',
       fieldPath: '.prometheus',
       reason: 'FieldValueRequired',
     },

@@ -83,6 +83,50 @@ export const gateResult = z
   })
   .describe('Latest verdict of one gate.');
 
+export const METRIC_VERDICTS = ['success', 'failure', 'inconclusive', 'error'] as const;
+
+export const metricState = z
+  .object({
+    name: text('Metric name.', 63),
+    verdict: z.enum(METRIC_VERDICTS).describe('Verdict of the latest measurement.'),
+    value: text('Latest measured value.', 64).optional(),
+    threshold: text('What the value had to satisfy.', 64).optional(),
+    message: text('The latest measurement in words.'),
+    raw: z
+      .number()
+      .optional()
+      .describe('Latest reading of a cumulative figure (a dead-letter count), the next round’s baseline.'),
+    successes: count('Successful measurements in this step.'),
+    failures: count('Failed measurements in this step.'),
+    inconclusives: count('Inconclusive (no data) measurements in this step.'),
+    errors: count('Measurements the provider could not answer in this step.'),
+    consecutiveErrors: count('Errors since the last answered measurement.'),
+  })
+  .describe('Counters and latest measurement of one metric.');
+
+export type MetricState = z.output<typeof metricState>;
+
+export const analysisStatus = z
+  .object({
+    stage: z.enum(STAGES).describe('Stage the counters belong to.'),
+    step: count('Step the counters belong to; they start again at every step.'),
+    round: count('Latest measured round: round n covers the n-th interval since the step started.'),
+    window: z
+      .object({ start: timestamp('Start of the window.'), end: timestamp('End of the window.') })
+      .describe('Window of the latest round; PromQL queries are evaluated at its end.'),
+    metrics: z
+      .array(metricState)
+      .max(32)
+      .meta({
+        description: 'One entry per metric that applies to the step.',
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      }),
+  })
+  .describe('Analysis of the current step: pinned window, values, verdicts and counters.');
+
+export type AnalysisStatus = z.output<typeof analysisStatus>;
+
 export const condition = z
   .object({
     type: text('Condition type.', 64),
@@ -152,6 +196,7 @@ export const queueMigrationStatus = z
       })
       .optional()
       .describe('Another field manager changed one of the operator’s fields; the migration is paused.'),
+    analysis: analysisStatus.optional(),
     gates: z.array(gateResult).max(64).optional().describe('Latest verdict of each gate.'),
     plan: z
       .array(text('A planned action.', 512))

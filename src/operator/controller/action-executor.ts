@@ -1,11 +1,14 @@
 import type { V1Deployment } from '@kubernetes/client-node';
+import type { HistoryEntry } from '../api/status-schema.ts';
 import type { Action } from '../stages/actions.ts';
+import { eventType } from '../stages/pass.ts';
 import { canaryApplyConfiguration, settingsApplyConfiguration } from '../kube/apply-configurations.ts';
 import type { EventRecorder } from '../kube/event-recorder.ts';
-import { isKubeError } from '../kube/kube-api-error.ts';
 import { CONTENT_TYPES, type KubeApi } from '../kube/kube-api.ts';
 import { FIELD_MANAGER, FINALIZER, paths } from '../kube/resource-paths.ts';
+import { unlessKubeError } from '../kube/unless-kube-error.ts';
 import { ownerOf, type MigrationObject } from './migration-object.ts';
+import { notificationOf, type TransitionNotifier } from './transition-notifier.ts';
 
 export const EXECUTOR_ERRORS = {
   CANARY_NAME_TAKEN: 'A Deployment with the canary’s name exists and is not owned by this QueueMigration.',
@@ -25,21 +28,45 @@ const APPLY = { fieldManager: FIELD_MANAGER, force: true };
 
 /**
  * Carries out a decision's actions in their order, stopping at the first failure (the reconcile
- * is retried, and the level-triggered decision asks again for what is still missing). Keeps the
+ * is retried, and the level-triggered decision asks again for what is still missing); the
+ * notifications of a written status go out last, whatever happened after the write. Keeps the
  * migration object's resourceVersion current, so that each write is guarded by the last.
  */
 export class ActionExecutor {
   private readonly api: KubeApi;
   private readonly events: EventRecorder;
+  private readonly notifier: TransitionNotifier;
 
-  constructor(api: KubeApi, events: EventRecorder) {
+  constructor(api: KubeApi, events: EventRecorder, notifier: TransitionNotifier) {
     this.api = api;
     this.events = events;
+    this.notifier = notifier;
+  }
+
+  /**
+   * Events of history entries already in status whose Event this process has not seen: a failure
+   * between the status write and the Event (a refused patch, a crash) would otherwise lose them.
+   */
+  async catchUpEvents(migration: MigrationObject, history: readonly HistoryEntry[]): Promise<void> {
+    await this.events.recordHistory(migration.metadata.namespace, ownerOf(migration), history, eventType);
   }
 
   async run(migration: MigrationObject, actions: readonly Action[]): Promise<void> {
     let current = migration;
-    for (const action of actions) current = await this.perform(current, action);
+    let statusWritten = false;
+    try {
+      for (const action of actions) {
+        if (action.kind === 'notify') continue;
+        current = await this.perform(current, action);
+        if (action.kind === 'writeStatus') statusWritten = true;
+      }
+    } finally {
+      // Transitions in the written status are announced even when a later patch failed (that
+      // patch is retried, the transition is not): notifications never hold up or stop the rest.
+      if (statusWritten) {
+        for (const action of actions) if (action.kind === 'notify') await this.perform(current, action);
+      }
+    }
   }
 
   private async setFinalizers(migration: MigrationObject, finalizers: string[]): Promise<MigrationObject> {
@@ -87,37 +114,39 @@ export class ActionExecutor {
         return migration;
       }
       case 'deleteCanary':
-        try {
-          await this.api.request('DELETE', paths.deployment(namespace, action.name), {
+        await unlessKubeError('KUBE_API_NOT_FOUND', () =>
+          this.api.request('DELETE', paths.deployment(namespace, action.name), {
             body: {
               apiVersion: 'v1',
               kind: 'DeleteOptions',
               preconditions: {},
               propagationPolicy: 'Background',
             },
-          });
-        } catch (error) {
-          if (!isKubeError(error, 'KUBE_API_NOT_FOUND')) throw error;
-        }
+          }),
+        );
         return migration;
       case 'recordEvent':
         await this.events.record(namespace, ownerOf(migration), action.entry, action.type);
+        return migration;
+      case 'notify':
+        await this.notifier.send(
+          action.url,
+          notificationOf(namespace, ownerOf(migration), action.entry, action.phase),
+        );
         return migration;
     }
   }
 
   private async refuseForeignCanary(migration: MigrationObject, canary: string): Promise<void> {
     const { namespace, uid } = migration.metadata;
-    try {
-      const existing = await this.api.request<V1Deployment>('GET', paths.deployment(namespace, canary));
-      if (existing.metadata?.ownerReferences?.some((o) => o.uid === uid) !== true) {
-        throw new ActionError(
-          'CANARY_NAME_TAKEN',
-          `Deployment ${namespace}/${canary} exists and is not owned by QueueMigration ${migration.metadata.name}`,
-        );
-      }
-    } catch (error) {
-      if (!isKubeError(error, 'KUBE_API_NOT_FOUND')) throw error;
+    const existing = await unlessKubeError('KUBE_API_NOT_FOUND', () =>
+      this.api.request<V1Deployment>('GET', paths.deployment(namespace, canary)),
+    );
+    if (existing !== undefined && existing.metadata?.ownerReferences?.some((o) => o.uid === uid) !== true) {
+      throw new ActionError(
+        'CANARY_NAME_TAKEN',
+        `Deployment ${namespace}/${canary} exists and is not owned by QueueMigration ${migration.metadata.name}`,
+      );
     }
   }
 }

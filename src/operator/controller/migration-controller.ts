@@ -45,6 +45,18 @@ function targetsOf(migration: MigrationObject): string[] {
 }
 
 /**
+ * What a reconcile reads from a QueueMigration besides its status: the spec (its generation counts
+ * every change of it), the control annotations, the finalizers and the deletion. An event that
+ * changes none of these is the echo of the operator's own status write (or of a label edit):
+ * reconciling for it would only repeat the last decision, and with many migrations those echoes
+ * queue ahead of the changes that matter.
+ */
+export function decisionInputsOf(migration: MigrationObject): string {
+  const { generation, annotations, finalizers, deletionTimestamp } = migration.metadata;
+  return JSON.stringify([generation, annotations ?? {}, finalizers ?? [], deletionTimestamp ?? null]);
+}
+
+/**
  * Watches QueueMigrations and Deployments, and turns every change into a key on the work queue:
  * a migration's own key, or the keys of the migrations that name (or own, for canaries) a
  * Deployment. Workers take keys and reconcile them; nothing calls the reconciler otherwise.
@@ -53,6 +65,8 @@ export class MigrationController {
   private readonly settings: ControllerSettings;
   private readonly deps: ControllerDependencies;
   private readonly index = new TargetIndex();
+  /** decisionInputsOf each migration as last seen, to drop events that change none of them. */
+  private readonly seenInputs = new Map<string, string>();
   private readonly queue: WorkQueue;
 
   constructor(settings: ControllerSettings, deps: ControllerDependencies) {
@@ -74,9 +88,14 @@ export class MigrationController {
     const key = keyOf(migration);
     if (type === 'DELETED') {
       this.index.delete(key);
+      this.seenInputs.delete(key);
       void this.deps.figures.forget(key);
       return;
     }
+    const inputs = decisionInputsOf(migration);
+    const unchanged = type === 'MODIFIED' && this.seenInputs.get(key) === inputs;
+    this.seenInputs.set(key, inputs);
+    if (unchanged) return;
     this.index.set(key, targetsOf(migration));
     this.enqueue(key);
   }
@@ -142,7 +161,11 @@ export class MigrationController {
           path: paths.migrations(namespace),
           onList: (items) => {
             this.index.replaceAll(items.map((m) => [keyOf(m), targetsOf(m)]));
-            for (const item of items) this.enqueue(keyOf(item));
+            this.seenInputs.clear();
+            for (const item of items) {
+              this.seenInputs.set(keyOf(item), decisionInputsOf(item));
+              this.enqueue(keyOf(item));
+            }
           },
           onEvent: (type, migration) => {
             this.onMigration(type, migration);

@@ -3,9 +3,9 @@ import type { QueueMigrationSpec } from '../api/spec-schema.ts';
 import { PHASES, type Phase, type QueueMigrationStatus } from '../api/status-schema.ts';
 import { rolloutComplete } from '../analysis/rollout-health-gate.ts';
 import { labelSelector, observeDeployment } from '../kube/deployment-observation.ts';
-import { isKubeError } from '../kube/kube-api-error.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
 import { FIELD_MANAGER, paths } from '../kube/resource-paths.ts';
+import { unlessKubeError } from '../kube/unless-kube-error.ts';
 import type { Role } from '../stages/actions.ts';
 import { managedVariables } from '../stages/container-settings.ts';
 import { canaryName } from '../stages/layout.ts';
@@ -13,14 +13,12 @@ import type { DeploymentObservation, Observations } from '../stages/observations
 import type { MigrationObject } from './migration-object.ts';
 import type { QueueFigures } from './queue-figures.ts';
 
-async function getOrUndefined<T>(api: KubeApi, path: string): Promise<T | undefined> {
-  try {
-    return await api.request<T>('GET', path);
-  } catch (error) {
-    if (isKubeError(error, 'KUBE_API_NOT_FOUND')) return undefined;
-    throw error;
-  }
-}
+const getOrUndefined = <T>(api: KubeApi, path: string): Promise<T | undefined> =>
+  unlessKubeError('KUBE_API_NOT_FOUND', () => api.request<T>('GET', path));
+
+const isReady = (pod: V1Pod): boolean =>
+  pod.metadata?.deletionTimestamp === undefined &&
+  (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
 /**
  * Reads, fresh from the API server, what the stage machine decides on: every named Deployment, the
@@ -62,6 +60,24 @@ export class ObservationGatherer {
       fieldManager: FIELD_MANAGER,
       managedVariables: managedVariables(role),
     });
+  }
+
+  /**
+   * Names of the consumers' Ready pods: each is a stream consumer under its pod name, and must
+   * show up as an active consumer of the group before a producer switches.
+   */
+  async readyConsumerPods(namespace: string, spec: QueueMigrationSpec): Promise<string[]> {
+    const names = await Promise.all(
+      spec.consumers.map(async ({ name }) => {
+        const found = await getOrUndefined<V1Deployment>(this.api, paths.deployment(namespace, name));
+        if (found === undefined) return [];
+        const list = await this.api.request<{ items: V1Pod[] }>('GET', paths.pods(namespace), {
+          query: { labelSelector: labelSelector(found) },
+        });
+        return list.items.filter(isReady).flatMap((pod) => pod.metadata?.name ?? []);
+      }),
+    );
+    return names.flat().sort();
   }
 
   async gather(

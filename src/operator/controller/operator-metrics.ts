@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RedisStreamStats } from '../../adapter/index.ts';
+import type { AnalysisStatus } from '../api/status-schema.ts';
 
 /** The operator's own metrics, in a registry of its own (no global state). */
 export class OperatorMetrics {
@@ -31,6 +33,43 @@ export class OperatorMetrics {
     help: '1 while this replica holds the leader lease.',
     registers: [this.registry],
   });
+
+  readonly streamLength = new Gauge({
+    name: 'redis_stream_length',
+    help: 'Entries in the stream (XLEN), as the migration’s analysis last read it.',
+    labelNames: ['migration', 'stream', 'group'] as const,
+    registers: [this.registry],
+  });
+  readonly streamLag = new Gauge({
+    name: 'redis_stream_consumer_lag',
+    help: 'Entries never delivered to the group; no sample while the lag is unknown (never 0 for unknown).',
+    labelNames: ['migration', 'stream', 'group'] as const,
+    registers: [this.registry],
+  });
+  readonly measurements = new Counter({
+    name: 'queueshift_analysis_measurements_total',
+    help: 'Measurements judged by the analysis, by metric and verdict (a round re-measured after a failed status write counts again).',
+    labelNames: ['migration', 'metric', 'verdict'] as const,
+    registers: [this.registry],
+  });
+
+  /** The stream gauges from a stats reading; an unknown lag removes the lag sample. */
+  observeStream(migration: string, stats: RedisStreamStats): void {
+    const labels = { migration, stream: stats.stream, group: stats.group };
+    this.streamLength.set(labels, stats.length);
+    if (stats.lag.known) this.streamLag.set(labels, stats.lag.value);
+    else this.streamLag.remove(labels);
+  }
+
+  /** Counts the verdicts of a round the analysis just counted (none when it counted no new round). */
+  countRound(migration: string, before: AnalysisStatus | undefined, after: AnalysisStatus | undefined): void {
+    if (after === undefined) return;
+    const sameRound =
+      before?.stage === after.stage && before.step === after.step && before.round === after.round;
+    if (sameRound) return;
+    for (const metric of after.metrics)
+      this.measurements.inc({ migration, metric: metric.name, verdict: metric.verdict });
+  }
 
   constructor() {
     for (const result of ['success', 'error', 'terminal']) this.reconciles.inc({ result }, 0);

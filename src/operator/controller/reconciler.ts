@@ -8,8 +8,10 @@ import type { KubeApi } from '../kube/kube-api.ts';
 import { FINALIZER, paths } from '../kube/resource-paths.ts';
 import { decide } from '../stages/stage-machine.ts';
 import type { ActionExecutor } from './action-executor.ts';
+import type { AnalysisMeasurer } from './analysis-measurer.ts';
 import { tokensOf, type MigrationObject } from './migration-object.ts';
 import type { ObservationGatherer } from './observation-gatherer.ts';
+import type { OperatorMetrics } from './operator-metrics.ts';
 
 /** What a reconcile asks of the queue: look again after a while, or nothing. */
 export interface ReconcileResult {
@@ -29,6 +31,8 @@ export interface ReconcilerOptions {
   gatherer: ObservationGatherer;
   executor: ActionExecutor;
   gates: readonly Gate[];
+  measurer: AnalysisMeasurer;
+  metrics: OperatorMetrics;
   clock: Clock;
   logger: Logger;
 }
@@ -46,7 +50,7 @@ export class Reconciler {
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
-    const { api, gatherer, executor, gates, clock } = this.options;
+    const { api, gatherer, executor, gates, measurer, metrics, clock } = this.options;
     const [namespace = '', name = ''] = key.split('/');
     let migration: MigrationObject;
     try {
@@ -74,7 +78,18 @@ export class Reconciler {
       deployments: [...observed.deployments.values(), ...observed.canaries.values()],
       now,
     };
-    const verdicts = (await Promise.all(gates.map((gate) => gate.evaluate(context)))).flat();
+    const [verdicts, analysis] = await Promise.all([
+      Promise.all(gates.map((gate) => gate.evaluate(context))).then((all) => all.flat()),
+      measurer.measureDue(
+        {
+          key,
+          spec: spec.data,
+          status: status.data,
+          readyConsumers: () => gatherer.readyConsumerPods(namespace, spec.data),
+        },
+        now,
+      ),
+    ]);
     const decision = decide({
       spec: spec.data,
       status: status.data,
@@ -82,9 +97,12 @@ export class Reconciler {
       tokens: tokensOf(migration),
       finalizerPresent: (migration.metadata.finalizers ?? []).includes(FINALIZER),
       deleting: migration.metadata.deletionTimestamp !== undefined,
-      observations: { ...observed, verdicts },
+      observations: { ...observed, verdicts, ...(analysis !== undefined && { analysis }) },
       now,
     });
+    // Counted once judged: a round measured again after a failed status write counts again.
+    metrics.countRound(key, status.data.analysis, decision.status.analysis);
+    await executor.catchUpEvents(migration, status.data.history ?? []);
     await executor.run(migration, decision.actions);
     const transitions = decision.actions.flatMap((a) => (a.kind === 'recordEvent' ? [a.entry.reason] : []));
     if (transitions.length > 0) {

@@ -25,8 +25,11 @@ function child(fields: Fields | undefined, key: string): Fields | undefined {
   return typeof value === 'object' && value !== null ? (value as Fields) : undefined;
 }
 
-/** Env variables of the container whose value (or reference) this managedFields entry owns. */
-function ownedVariables(entry: V1ManagedFieldsEntry, container: string): string[] {
+/** Which part of an env variable a manager owns: its literal value or its reference. */
+const VALUE_FIELDS = ['f:value', 'f:valueFrom'] as const;
+
+/** `QUEUE_TYPE f:value`: the variables of the container whose value (or reference) this entry owns. */
+function ownedValues(entry: V1ManagedFieldsEntry, container: string): { variable: string; field: string }[] {
   const containers = child(
     child(child(child(entry.fieldsV1 as Fields | undefined, 'f:spec'), 'f:template'), 'f:spec'),
     'f:containers',
@@ -34,16 +37,23 @@ function ownedVariables(entry: V1ManagedFieldsEntry, container: string): string[
   const env = child(child(containers, `k:${JSON.stringify({ name: container })}`), 'f:env');
   return Object.keys(env ?? {}).flatMap((key) => {
     if (!key.startsWith('k:')) return [];
-    const owned = child(env, key);
-    if (owned?.['f:value'] === undefined && owned?.['f:valueFrom'] === undefined) return [];
     const name = (JSON.parse(key.slice(2)) as { name?: unknown }).name;
-    return typeof name === 'string' ? [name] : [];
+    if (typeof name !== 'string') return [];
+    const owned = child(env, key);
+    return VALUE_FIELDS.filter((field) => owned?.[field] !== undefined).map((field) => ({
+      variable: name,
+      field,
+    }));
   });
 }
 
 /**
  * Managed variables owned by other field managers, once the operator has applied to this
- * Deployment; before that every field belongs to someone else and none is a conflict.
+ * Deployment; before that every field belongs to someone else and none is a conflict. A value the
+ * operator still co-owns is not a conflict: the API server keeps two owners of a field only while
+ * both set the same value, and strips the operator from it as soon as another manager changes it.
+ * (Between a transition written to status and its patch, the creator and the operator co-own the
+ * previous stage's value; a restart in that window must apply the patch, not pause.)
  */
 function foreignFields(
   deployment: V1Deployment,
@@ -52,13 +62,17 @@ function foreignFields(
   managed: ReadonlySet<string>,
 ): { variable: string; manager: string }[] {
   const entries = deployment.metadata?.managedFields ?? [];
-  if (!entries.some((entry) => entry.manager === fieldManager && entry.operation === 'Apply')) return [];
+  const mine = entries.filter((entry) => entry.manager === fieldManager && entry.operation === 'Apply');
+  if (mine.length === 0) return [];
+  const coOwned = new Set(
+    mine.flatMap((entry) => ownedValues(entry, container)).map((o) => `${o.variable} ${o.field}`),
+  );
   return entries
     .filter((entry) => entry.manager !== fieldManager)
     .flatMap((entry) =>
-      ownedVariables(entry, container)
-        .filter((variable) => managed.has(variable))
-        .map((variable) => ({ variable, manager: entry.manager ?? 'unknown' })),
+      ownedValues(entry, container)
+        .filter((o) => managed.has(o.variable) && !coOwned.has(`${o.variable} ${o.field}`))
+        .map((o) => ({ variable: o.variable, manager: entry.manager ?? 'unknown' })),
     );
 }
 

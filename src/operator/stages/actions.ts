@@ -1,4 +1,4 @@
-import type { HistoryEntry, QueueMigrationStatus } from '../api/status-schema.ts';
+import type { HistoryEntry, Phase, QueueMigrationStatus } from '../api/status-schema.ts';
 import type { EnvEntry } from './observations.ts';
 
 export type Role = 'producer' | 'consumer';
@@ -30,6 +30,8 @@ export type Action =
     }
   | { kind: 'deleteCanary'; producer: string; name: string }
   | { kind: 'recordEvent'; entry: HistoryEntry; type: 'Normal' | 'Warning' }
+  /** A JSON POST of a transition to spec.notificationUrl; best effort, after its Event. */
+  | { kind: 'notify'; url: string; entry: HistoryEntry; phase: Phase }
   | { kind: 'removeFinalizer' };
 
 export interface Decision {

@@ -12,6 +12,12 @@ export interface ControlOutcome {
   overrideConflicts: boolean;
 }
 
+function pausedByAnalysis(pass: Pass): boolean {
+  return (
+    pass.status.conditions?.some((c) => c.type === 'Paused' && c.reason === 'AnalysisInconclusive') === true
+  );
+}
+
 /**
  * Handles each new token once. A token is recorded as handled even when it does not apply (it is
  * then reported as ignored), so a leftover annotation never acts later, nor after a restart.
@@ -52,6 +58,10 @@ export function handleControls(pass: Pass, tokens: ControlTokens): ControlOutcom
           );
           delete status.conflict;
           overrideConflicts = true;
+        } else if (phase === 'Paused' && pausedByAnalysis(pass)) {
+          // The counters of the step start again; the next rounds decide afresh.
+          delete status.analysis;
+          pass.record('Retried', `retry token ${token}: analysis counters of the step reset`);
         } else ignored(`nothing to retry in phase ${phase}`);
         break;
       case 'promote':

@@ -1,5 +1,6 @@
 import type { Known } from '../../adapter/types.ts';
 import type { Phase, RecordedEnvVar } from '../api/status-schema.ts';
+import type { RoundReadings } from '../analysis/analysis-engine.ts';
 import type { Verdict } from '../analysis/verdict.ts';
 
 /** An env entry of a container: a literal or a reference (the same shape status records). */
@@ -40,6 +41,8 @@ export interface Observations {
   canaries: ReadonlyMap<string, DeploymentObservation>;
   /** Latest verdicts of every gate. */
   verdicts: readonly Verdict[];
+  /** The readings of the analysis round that was due, when the controller measured one. */
+  analysis?: RoundReadings;
   /** Phase of `stages.staging.rehearsal`, or missing when that QueueMigration does not exist. */
   rehearsal?: Phase | 'missing';
   /** SQS depth (visible + in flight + delayed) sampled now; absent until a provider reads it. */

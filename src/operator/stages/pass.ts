@@ -1,6 +1,7 @@
 import type { QueueMigrationSpec } from '../api/spec-schema.ts';
 import type { StageName } from '../api/stages-schema.ts';
 import { MAX_HISTORY, type HistoryEntry, type QueueMigrationStatus } from '../api/status-schema.ts';
+import type { Verdict } from '../analysis/verdict.ts';
 import type { Observations } from './observations.ts';
 import { TRANSITION_REASONS, type TransitionReason } from './transition-reasons.ts';
 
@@ -15,6 +16,8 @@ export class Pass {
   readonly generation: number;
   status: QueueMigrationStatus;
   readonly recorded: HistoryEntry[] = [];
+  /** Verdicts of the analysis of the step the pass ended at, for status.gates. */
+  analysisVerdicts: Verdict[] = [];
   /** Earliest moment a time-based wait ends, if any. */
   wakeAt: number | undefined;
 

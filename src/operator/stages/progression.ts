@@ -1,5 +1,6 @@
 import { durationMs } from '../api/durations.ts';
 import type { StageName } from '../api/stages-schema.ts';
+import { analysisWaits } from './analysis-step.ts';
 import { forwardLayout, stepCount } from './layout.ts';
 import type { Pass } from './pass.ts';
 import { EVERYTHING, layoutWaits, resolveLayout } from './resolved-layout.ts';
@@ -146,9 +147,10 @@ function advanceOnce(pass: Pass): ProgressOutcome | 'advanced' {
     ...observations.verdicts.filter((v) => !v.promotable && v.verdict !== 'success').map((v) => v.message),
     ...rules.hard,
   ];
-  const soft = observations.verdicts
-    .filter((v) => v.promotable && v.verdict !== 'success')
-    .map((v) => v.message);
+  const soft = [
+    ...observations.verdicts.filter((v) => v.promotable && v.verdict !== 'success').map((v) => v.message),
+    ...analysisWaits(pass),
+  ];
   const promoted = status.promoted?.stage === stage && status.promoted.step === step;
   if (hard.length > 0 || soft.length > 0) delete status.greenSince;
   else status.greenSince ??= pass.nowIso;

@@ -1,9 +1,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import { durationMs } from '../api/durations.ts';
 import type { QueueMigrationSpec } from '../api/spec-schema.ts';
-import type { QueueMigrationStatus } from '../api/status-schema.ts';
+import type { HistoryEntry, Phase, QueueMigrationStatus } from '../api/status-schema.ts';
+import type { StageDecision } from '../analysis/analysis-engine.ts';
 import { worstVerdict } from '../analysis/verdict.ts';
 import type { Action, Decision } from './actions.ts';
+import { analyseStep } from './analysis-step.ts';
 import { setCondition } from './conditions.ts';
 import { foreignChanges, recordOriginal } from './container-settings.ts';
 import { handleControls, type ControlTokens } from './controls.ts';
@@ -27,7 +29,11 @@ export interface MigrationInput {
   now: number;
 }
 
-type Hold = 'SpecPaused' | 'FieldConflict' | 'GatesFailing';
+/** Metrics whose latest values fill the Backlog and Error Rate columns of `kubectl get qm`. */
+const BACKLOG_METRIC = 'redis-backlog';
+const ERROR_RATE_METRIC = 'error-rate';
+
+type Hold = 'SpecPaused' | 'FieldConflict' | 'GatesFailing' | 'AnalysisInconclusive';
 
 interface Outcome {
   waiting: string[];
@@ -85,9 +91,10 @@ function start(pass: Pass): Outcome {
   return forward(pass, false);
 }
 
-function holdFor(pass: Pass, failing: boolean): Hold | undefined {
+function holdFor(pass: Pass, failing: boolean, analysis: StageDecision | undefined): Hold | undefined {
   if (pass.status.conflict !== undefined) return 'FieldConflict';
   if (failing) return 'GatesFailing';
+  if (analysis?.kind === 'pause') return 'AnalysisInconclusive';
   if (pass.spec.paused) return 'SpecPaused';
   return undefined;
 }
@@ -112,28 +119,53 @@ function detectConflict(pass: Pass, layout: Layout): void {
   }
 }
 
-/** Progressing or paused: a failed gate rolls back (or pauses), a hold pauses, otherwise move on. */
+/** Why the gates say to go back, if they do: a failed rollout, or the analysis past a limit. */
+function failureReason(pass: Pass, analysis: StageDecision | undefined): string | undefined {
+  const failures = pass.observations.verdicts.filter((v) => v.verdict === 'failure').map((v) => v.message);
+  if (analysis?.kind === 'rollback') failures.push(analysis.reason);
+  return failures.length === 0 ? undefined : failures.join('; ');
+}
+
+const HOLD_RECORDS: Partial<
+  Record<
+    Hold,
+    { reason: 'Paused' | 'GatesFailing' | 'AnalysisInconclusive'; message: (why: string) => string }
+  >
+> = {
+  SpecPaused: { reason: 'Paused', message: () => 'spec.paused is set' },
+  GatesFailing: {
+    reason: 'GatesFailing',
+    message: (why) => `gate failed, automatic rollback is off: ${why}`,
+  },
+  AnalysisInconclusive: {
+    reason: 'AnalysisInconclusive',
+    message: (why) =>
+      `paused (inconclusivePolicy pause; annotate queueshift.dev/retry=<token> to resume): ${why}`,
+  },
+};
+
+/**
+ * Progressing or paused: the due analysis round is counted; a failed gate rolls back (or pauses,
+ * with automatic rollback off), too many inconclusive rounds pause, a hold pauses, otherwise move on.
+ */
 function forward(pass: Pass, overrideConflicts: boolean): Outcome {
-  const { status, spec, observations } = pass;
-  const failures = observations.verdicts.filter((v) => v.verdict === 'failure');
-  if (failures.length > 0 && spec.rollback.automatic) {
-    startRollback(pass, `gate failed: ${failures.map((f) => f.message).join('; ')}`);
+  const { status, spec } = pass;
+  const analysis = analyseStep(pass, pass.observations.analysis)?.decision;
+  const failure = failureReason(pass, analysis);
+  if (failure !== undefined && spec.rollback.automatic) {
+    startRollback(pass, `gate failed: ${failure}`);
     return { waiting: rollBack(pass), awaitingApproval: false };
   }
   const layout = forwardLayout(spec, status.stage ?? 'dual', status.step ?? 0);
   if (!overrideConflicts && status.conflict === undefined) detectConflict(pass, layout);
-  const hold = holdFor(pass, failures.length > 0);
+  const hold = holdFor(pass, failure !== undefined, analysis);
   if (hold !== undefined) {
     delete status.greenSince;
     if (status.phase !== 'Paused') {
       status.phase = 'Paused';
-      if (hold === 'SpecPaused') pass.record('Paused', 'spec.paused is set');
-      if (hold === 'GatesFailing') {
-        pass.record(
-          'GatesFailing',
-          `gate failed, automatic rollback is off: ${failures.map((f) => f.message).join('; ')}`,
-        );
-      }
+      const record = HOLD_RECORDS[hold];
+      const why = failure ?? (analysis?.kind === 'pause' ? analysis.reason : '');
+      if (record !== undefined) pass.record(record.reason, record.message(why));
     }
     return { waiting: [], hold, awaitingApproval: false };
   }
@@ -216,8 +248,9 @@ function finishStatus(pass: Pass, outcome: Outcome): void {
     reason: problems.length === 0 ? 'TargetsFound' : 'TargetsMissing',
     message: problems.length === 0 ? 'every Deployment and container exists' : problems.join('; '),
   });
-  const worst = worstVerdict(observations.verdicts);
-  const first = observations.verdicts.find((v) => v.verdict === worst);
+  const verdicts = [...observations.verdicts, ...pass.analysisVerdicts];
+  const worst = worstVerdict(verdicts);
+  const first = verdicts.find((v) => v.verdict === worst);
   setCondition(pass, {
     type: 'GatesPassing',
     status: worst === 'success' ? 'True' : worst === 'inconclusive' ? 'Unknown' : 'False',
@@ -225,9 +258,7 @@ function finishStatus(pass: Pass, outcome: Outcome): void {
       worst
     ],
     message:
-      worst === 'success'
-        ? `${observations.verdicts.length} verdict(s), all green`
-        : (first?.message ?? 'no verdict yet'),
+      worst === 'success' ? `${verdicts.length} verdict(s), all green` : (first?.message ?? 'no verdict yet'),
   });
   setCondition(pass, {
     type: 'Paused',
@@ -253,10 +284,27 @@ function finishStatus(pass: Pass, outcome: Outcome): void {
   });
   status.observedGeneration = pass.generation;
   status.message = summary(pass, outcome).slice(0, 1_024);
-  status.gates = observations.verdicts.slice(0, 64).map(({ promotable: _promotable, ...verdict }) => verdict);
+  status.gates = verdicts.slice(0, 64).map(({ promotable: _promotable, ...verdict }) => verdict);
   const backlog = observations.redisBacklog;
-  if (backlog?.known === true) status.backlog = backlog.value;
+  const measured = (name: string): string | undefined =>
+    status.analysis?.metrics.find((m) => m.name === name && m.value !== undefined)?.value;
+  const backlogValue =
+    backlog === undefined
+      ? Number(measured(BACKLOG_METRIC) ?? Number.NaN)
+      : backlog.known
+        ? backlog.value
+        : Number.NaN;
+  if (Number.isInteger(backlogValue) && backlogValue >= 0) status.backlog = backlogValue;
   else delete status.backlog;
+  const errorRate = measured(ERROR_RATE_METRIC);
+  if (errorRate !== undefined && status.phase !== 'RolledBack' && status.phase !== 'Succeeded')
+    status.errorRate = errorRate;
+  else delete status.errorRate;
+}
+
+/** One notification per transition (rollbacks and pauses are transitions too), when a URL is set. */
+function notifications(url: string | undefined, recorded: readonly HistoryEntry[], phase: Phase): Action[] {
+  return url === undefined ? [] : recorded.map((entry) => ({ kind: 'notify', url, entry, phase }));
 }
 
 /**
@@ -302,6 +350,7 @@ export function decide(input: MigrationInput): Decision {
     ...(isDeepStrictEqual(status, input.status) ? [] : [{ kind: 'writeStatus', status } as const]),
     ...changes,
     ...pass.recorded.map((entry) => ({ kind: 'recordEvent', entry, type: eventType(entry.reason) }) as const),
+    ...notifications(spec.notificationUrl, pass.recorded, status.phase),
     ...(mayRelease && input.finalizerPresent ? [{ kind: 'removeFinalizer' } as const] : []),
   ];
   const atRest = status.phase === 'RolledBack' || status.phase === 'Succeeded';

@@ -44,6 +44,10 @@ export const TRANSITION_REASONS = {
     type: 'Warning',
     description: 'A gate failed and automatic rollback is off: the migration paused.',
   },
+  AnalysisInconclusive: {
+    type: 'Warning',
+    description: 'Metrics had no data past the inconclusive limit: the migration paused.',
+  },
   FinalizerReleased: { type: 'Normal', description: 'Deletion may proceed.' },
 } as const satisfies Record<string, { type: 'Normal' | 'Warning'; description: string }>;
 

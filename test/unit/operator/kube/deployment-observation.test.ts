@@ -121,4 +121,24 @@ describe('a Deployment as the stage machine sees it', () => {
       { variable: 'REDIS_PASSWORD', manager: 'flux' },
     ]);
   });
+
+  it('leaves out a value the operator still co-owns: nobody changed it since the operator applied it', () => {
+    // Restarted between a transition's status write and its patch: the creator and the operator
+    // both set QUEUE_TYPE=sqs; only a change by another manager takes the operator's ownership away.
+    const observed = observe(
+      deployment([
+        envOwner('kubernetes-client-javascript', 'Update', ['QUEUE_TYPE']),
+        envOwner('queueshift-operator', 'Apply', ['QUEUE_TYPE', 'REDIS_PASSWORD']),
+        envOwner('kubectl-set', 'Update', ['REDIS_PASSWORD']),
+      ]),
+    );
+    expect(observed.foreignFields).toEqual([]);
+    const taken = observe(
+      deployment([
+        envOwner('queueshift-operator', 'Apply', ['REDIS_PASSWORD']),
+        envOwner('kubectl-set', 'Update', ['QUEUE_TYPE']),
+      ]),
+    );
+    expect(taken.foreignFields).toEqual([{ variable: 'QUEUE_TYPE', manager: 'kubectl-set' }]);
+  });
 });

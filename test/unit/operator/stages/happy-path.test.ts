@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reasons, SimulatedDeployments } from './simulated-deployments.ts';
+import { fastSpec, reasons, SimulatedDeployments } from './simulated-deployments.ts';
 
 interface Snapshot {
   at: string;
@@ -100,7 +100,8 @@ describe('a migration on the stage machine, driven through every stage', () => {
   });
 
   it('holds each stage for its duration with every gate green, and asks to be woken when it ends', async () => {
-    const sim = new SimulatedDeployments();
+    // No metric: the wake-up asked for is the stage's end, not the next analysis round.
+    const sim = new SimulatedDeployments(fastSpec({ analysis: { defaultMetrics: false } }));
     await sim.pass();
     await sim.run(1);
     const entered = sim.status.stageStartedAt;

@@ -1,3 +1,7 @@
+import { dueRound } from '../../../../src/operator/analysis/analysis-round.ts';
+import type { RoundReadings } from '../../../../src/operator/analysis/analysis-engine.ts';
+import { metricsForStage } from '../../../../src/operator/analysis/metric-catalog.ts';
+import type { Reading } from '../../../../src/operator/analysis/reading.ts';
 import { RolloutHealthGate } from '../../../../src/operator/analysis/rollout-health-gate.ts';
 import type { Verdict } from '../../../../src/operator/analysis/verdict.ts';
 import type { Known } from '../../../../src/adapter/types.ts';
@@ -7,6 +11,7 @@ import type { Action, ContainerSettings, Decision } from '../../../../src/operat
 import { TLS_VOLUME } from '../../../../src/operator/stages/container-settings.ts';
 import type { ControlTokens } from '../../../../src/operator/stages/controls.ts';
 import type { DeploymentObservation, EnvEntry } from '../../../../src/operator/stages/observations.ts';
+import { roundClockOf } from '../../../../src/operator/stages/analysis-step.ts';
 import { decide } from '../../../../src/operator/stages/stage-machine.ts';
 import { minimalSpec } from '../fixtures/migrations.ts';
 
@@ -28,8 +33,15 @@ export function fastSpec(overrides: Record<string, unknown> = {}): QueueMigratio
       full: { bakeTime: '10s', drainWindow: '60s' },
       cleanup: { stabilityWindow: '10s' },
     },
+    analysis: { interval: '1s' },
     ...overrides,
   });
+}
+
+/** A reading that meets the metric's threshold exactly (the bound itself passes `<=` and `>=`). */
+function passing(threshold: { operator: string; value: number }): Reading {
+  const nudge = threshold.operator === '<' ? -1 : threshold.operator === '>' ? 1 : 0;
+  return { kind: 'value', value: threshold.value + nudge };
 }
 
 export const SQS_ENV: EnvEntry[] = [
@@ -76,6 +88,8 @@ export class SimulatedDeployments {
   sqsDepth: Known<number> | undefined = { known: true, value: 0 };
   redisBacklog: Known<number> | undefined = { known: true, value: 0 };
   extraVerdicts: Verdict[] = [];
+  /** What each metric reads when a round is due; by default every metric meets its threshold. */
+  readings = new Map<string, Reading>();
   readonly decisions: Decision[] = [];
 
   constructor(spec: QueueMigrationSpec = fastSpec()) {
@@ -120,6 +134,7 @@ export class SimulatedDeployments {
         deployments: this.deployments,
         canaries: this.canaries,
         verdicts,
+        ...this.measure(),
         ...(this.sqsDepth !== undefined && { sqsDepth: this.sqsDepth }),
         ...(this.redisBacklog !== undefined && { redisBacklog: this.redisBacklog }),
       },
@@ -128,6 +143,19 @@ export class SimulatedDeployments {
     if (this.autoRollout) this.finishRollouts();
     this.decisions.push(decision);
     return decision;
+  }
+
+  /** The due analysis round, measured as the reconciler would: one reading per applicable metric. */
+  private measure(): { analysis?: RoundReadings } {
+    const clock = roundClockOf(this.spec, this.status);
+    const due =
+      clock && this.status.phase === 'Progressing'
+        ? dueRound(clock, this.status.analysis, this.now)
+        : undefined;
+    if (clock === undefined || due === undefined) return {};
+    const metrics = metricsForStage(this.spec.analysis, clock.stage);
+    const readings = new Map(metrics.map((m) => [m.name, this.readings.get(m.name) ?? passing(m.threshold)]));
+    return { analysis: { due, readings } };
   }
 
   /** Passes `seconds` of time, one pass per second. */

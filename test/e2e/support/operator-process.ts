@@ -1,0 +1,159 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CRD_NAME } from '../../../src/operator/api/names.ts';
+import { serviceAccountKubeconfig } from '../../env/kube/accounts.ts';
+import { httpGet, type KubeTools } from '../../env/local-node/e2e-support.ts';
+import { LOOPBACK, freePort } from '../../env/ports.ts';
+import type { KubeEndpoint } from '../../env/state.ts';
+import { waitUntil } from '../../env/wait.ts';
+
+const ROOT = path.join(import.meta.dirname, '../../..');
+
+/** Where config/rbac puts the operator's ServiceAccount and where its Lease lives. */
+export const OPERATOR_NAMESPACE = 'queueshift-system';
+const OPERATOR_ACCOUNT = 'queueshift-operator';
+
+/**
+ * Installs the CRD and config/rbac, and writes a kubeconfig holding a token of the operator's
+ * ServiceAccount: the operator runs with exactly the rights config/rbac grants, never as admin.
+ */
+export async function operatorKubeconfig(
+  kube: KubeEndpoint,
+  tools: KubeTools,
+  file: string,
+): Promise<string> {
+  await tools.kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(ROOT, 'config/crd')]);
+  await tools.kubectl(['wait', '--for=condition=Established', `crd/${CRD_NAME}`, '--timeout=60s']);
+  // Several test files install it at once: "already exists" is the expected race.
+  await tools.kubectl(['create', 'namespace', OPERATOR_NAMESPACE]).catch(() => '');
+  await tools.kubectl(['apply', '-k', path.join(ROOT, 'config/rbac')]);
+  await serviceAccountKubeconfig(kube, { namespace: OPERATOR_NAMESPACE, name: OPERATOR_ACCOUNT }, file);
+  return file;
+}
+
+/**
+ * Drops the finalizers of every QueueMigration left in the namespace: once the operator is gone
+ * nobody would release them, and the namespace's deletion would hang on them.
+ */
+export async function releaseMigrations(tools: KubeTools, namespace: string): Promise<void> {
+  const names = (await tools.kubectl(['get', 'qm', '-n', namespace, '-o', 'name']))
+    .split('\n')
+    .filter(Boolean);
+  for (const name of names) {
+    await tools.kubectl([
+      'patch',
+      name,
+      '-n',
+      namespace,
+      '--type=merge',
+      '--patch={"metadata":{"finalizers":null}}',
+    ]);
+  }
+}
+
+export interface OperatorProcessOptions {
+  kubeconfig: string;
+  /** The replica's identity: lease holder, Events' reportingInstance. */
+  podName: string;
+  watchNamespace: string;
+  leaseName: string;
+  /** Output of every run of this replica is appended here. */
+  logFile: string;
+  /** OPERATOR_LEASE_DURATION; the operator's default when absent. */
+  leaseDuration?: string;
+  logLevel?: string;
+  /** OPERATOR_WORKERS; the operator's default when absent. */
+  workers?: number;
+}
+
+/**
+ * One operator replica as users run it: `node src/cli/main.ts operator` in a process of its own,
+ * which a test can start, SIGKILL and start again (same identity, same port).
+ */
+export class OperatorProcess {
+  readonly options: OperatorProcessOptions;
+  /** /healthz, /readyz and /metrics; chosen at the first start and kept across restarts. */
+  port = 0;
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+
+  constructor(options: OperatorProcessOptions) {
+    this.options = options;
+  }
+
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Starts the process and waits until it answers /readyz (a standby answers too). */
+  async start(): Promise<void> {
+    if (this.running) throw new Error(`operator ${this.options.podName} is already running`);
+    const { options } = this;
+    if (this.port === 0) this.port = await freePort();
+    const log = fs.openSync(options.logFile, 'a');
+    const child = spawn(process.execPath, [path.join(ROOT, 'src', 'cli', 'main.ts'), 'operator'], {
+      cwd: ROOT,
+      stdio: ['ignore', log, log],
+      env: {
+        PATH: process.env.PATH,
+        KUBECONFIG: options.kubeconfig,
+        POD_NAME: options.podName,
+        OPERATOR_NAMESPACE,
+        OPERATOR_WATCH_NAMESPACE: options.watchNamespace,
+        OPERATOR_LEASE_NAME: options.leaseName,
+        ...(options.leaseDuration !== undefined && { OPERATOR_LEASE_DURATION: options.leaseDuration }),
+        ...(options.workers !== undefined && { OPERATOR_WORKERS: String(options.workers) }),
+        PORT: String(this.port),
+        LISTEN_HOST: LOOPBACK,
+        // The SDK's default credential chain needs something to sign with; the emulator ignores it.
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        LOG_LEVEL: options.logLevel ?? 'debug',
+      },
+    });
+    fs.closeSync(log);
+    this.child = child;
+    this.exited = new Promise((resolve) => {
+      child.once('exit', () => {
+        resolve();
+      });
+    });
+    await waitUntil(
+      async () => {
+        if (!this.running)
+          throw new Error(`operator exited with ${String(child.exitCode ?? child.signalCode)}`);
+        return (await httpGet(this.port, '/readyz')).status === 200;
+      },
+      { what: `operator ${options.podName} to answer /readyz (log: ${options.logFile})`, timeoutMs: 30_000 },
+    );
+  }
+
+  /** Sends `signal` and waits for the process to exit. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.running) this.child?.kill(signal);
+    await this.exited;
+  }
+
+  /** Stopped as a pod would be: SIGTERM, then its graceful shutdown (the lease is released). Idle when not running. */
+  async stop(): Promise<void> {
+    await this.kill('SIGTERM');
+  }
+
+  /** The value of one sample of /metrics, such as `queueshift_operator_leader`. */
+  async metric(sample: string): Promise<number> {
+    const body = (await httpGet(this.port, '/metrics')).body;
+    const line = body.split('\n').find((l) => l.startsWith(`${sample} `));
+    if (line === undefined) throw new Error(`no ${sample} in the metrics of ${this.options.podName}`);
+    return Number(line.slice(sample.length + 1));
+  }
+
+  /** Reconciles this process finished successfully since it started. */
+  reconciles(): Promise<number> {
+    return this.metric('queueshift_operator_reconciles_total{result="success"}');
+  }
+}
