@@ -35,8 +35,8 @@ export interface ConsumerPoolOptions {
 }
 
 interface ActiveSource extends MessageSource, ConsumerSource {
-  /** Messages received from this back end and not yet settled. */
-  held: Set<ReceivedMessage>;
+  /** Keeps the messages received from this back end reserved until their settlement starts. */
+  heartbeat: KeepAliveLoop;
 }
 
 interface Queued {
@@ -79,7 +79,7 @@ export class ConsumerPool extends EventEmitter<ConsumerEvents> {
     this.sources = options.sources.map((source) => ({
       ...source,
       acks: new AckBatcher(source.backend, workers.batchSize),
-      held: new Set(),
+      heartbeat: this.heartbeatOf(source),
     }));
     this.budget = new SlotBudget(workers.count + Math.min(workers.prefetch, workers.count));
     this.processor = new MessageProcessor({
@@ -107,31 +107,12 @@ export class ConsumerPool extends EventEmitter<ConsumerEvents> {
   async run(signal: AbortSignal): Promise<void> {
     if (this.started) throw new Error('a consumer pool runs once; create another to consume again');
     this.started = true;
-    const heartbeats = this.sources.map(
-      (source) =>
-        new KeepAliveLoop({
-          backend: source.backend,
-          held: source.held,
-          intervalMs: source.keepAliveMs,
-          clock: this.clock,
-          onError: (error) => {
-            this.report(
-              new ConsumerError(
-                'CONSUMER_KEEPALIVE_FAILED',
-                `could not keep ${source.held.size} messages reserved`,
-                { backend: source.backend.kind },
-                { cause: error },
-              ),
-            );
-          },
-        }),
-    );
-    for (const heartbeat of heartbeats) heartbeat.start();
+    for (const source of this.sources) source.heartbeat.start();
     try {
       await Promise.all(this.sources.map((source) => this.fetchLoop(source, signal)));
       await this.shutdown();
     } finally {
-      for (const heartbeat of heartbeats) heartbeat.stop();
+      for (const source of this.sources) source.heartbeat.stop();
     }
   }
 
@@ -144,6 +125,25 @@ export class ConsumerPool extends EventEmitter<ConsumerEvents> {
   /** Closes the back ends and the store; call after `run` resolved. */
   async close(): Promise<void> {
     await Promise.all([...this.sources.map((source) => source.backend.close()), this.options.store.close()]);
+  }
+
+  private heartbeatOf(source: ConsumerSource): KeepAliveLoop {
+    const heartbeat: KeepAliveLoop = new KeepAliveLoop({
+      backend: source.backend,
+      intervalMs: source.keepAliveMs,
+      clock: this.clock,
+      onError: (error) => {
+        this.report(
+          new ConsumerError(
+            'CONSUMER_KEEPALIVE_FAILED',
+            `could not keep ${heartbeat.size} messages reserved`,
+            { backend: source.backend.kind },
+            { cause: error },
+          ),
+        );
+      },
+    });
+    return heartbeat;
   }
 
   private async fetchLoop(source: ActiveSource, signal: AbortSignal): Promise<void> {
@@ -175,7 +175,7 @@ export class ConsumerPool extends EventEmitter<ConsumerEvents> {
       }
       this.budget.settle(reserved, messages.length);
       for (const message of messages) {
-        source.held.add(message);
+        source.heartbeat.keep(message);
         this.queue.push({ message, source });
         this.emit('received', { message });
       }
@@ -231,8 +231,9 @@ export class ConsumerPool extends EventEmitter<ConsumerEvents> {
     }
   }
 
+  /** Also for messages left unsettled (shutdown's grace ran out): they are no longer kept reserved. */
   private finished({ message, source }: Queued): void {
-    source.held.delete(message);
+    void source.heartbeat.release(message);
     this.budget.release();
   }
 

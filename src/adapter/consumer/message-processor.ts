@@ -11,6 +11,7 @@ import type { ConsumerEvents } from './consumer-events.ts';
 import { DeliveryContext, type CommitState } from './delivery-context.ts';
 import { markDoneUntilLanded } from './done-marker.ts';
 import type { Handler } from './handler.ts';
+import type { KeepAliveLoop } from './keep-alive-loop.ts';
 import { LeaseRenewer } from './lease-renewer.ts';
 import { settlementFor, type AttemptResult } from './settlement.ts';
 
@@ -19,6 +20,8 @@ export interface MessageSource {
   backend: QueueBackend;
   maxDeliveries: number;
   acks: AckBatcher;
+  /** Called before a message is settled: its heartbeat must not cross the settlement. */
+  heartbeat: Pick<KeepAliveLoop, 'release'>;
 }
 
 export interface MessageProcessorOptions {
@@ -259,6 +262,7 @@ export class MessageProcessor {
   }
 
   private async ack(message: ReceivedMessage, source: MessageSource): Promise<void> {
+    await source.heartbeat.release(message);
     try {
       await source.acks.ack(message);
       this.options.events.emit('acked', { message });
@@ -273,6 +277,7 @@ export class MessageProcessor {
     delayMs: number,
     reason: string,
   ): Promise<void> {
+    await source.heartbeat.release(message);
     try {
       await source.backend.retryLater(message, delayMs);
       this.options.events.emit('retried', { message, delayMs, reason });
@@ -282,6 +287,7 @@ export class MessageProcessor {
   }
 
   private async deadLetter(message: ReceivedMessage, source: MessageSource, reason: string): Promise<void> {
+    await source.heartbeat.release(message);
     try {
       await source.backend.deadLetter(message, reason);
       this.options.events.emit('dead-lettered', { message, reason });

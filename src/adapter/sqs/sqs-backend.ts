@@ -5,6 +5,7 @@ import {
   DeleteMessageCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
+  type ReceiveMessageResult,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { pino } from 'pino';
@@ -64,6 +65,8 @@ export class SqsBackend implements QueueBackend {
   readonly #clock: Clock;
   /** When each message was received: SQS refuses visibility beyond 12 hours from then. */
   readonly #receivedAt = new WeakMap<ReceivedMessage, number>();
+  /** Long polls whose caller stopped waiting: what they still receive is handed back (see receive). */
+  readonly #abandonedPolls = new Set<Promise<void>>();
 
   /** Throws SQS_INVALID_CONFIG or SQS_FIFO_QUEUE before any request is made. */
   constructor(config: SqsConfig, options: SqsBackendOptions = {}) {
@@ -96,6 +99,13 @@ export class SqsBackend implements QueueBackend {
     return { messageId: requiredField(answer.MessageId, 'MessageId', context) };
   }
 
+  /**
+   * A caller that stops waiting (a consumer shutting down) gets an empty list at once, but the long
+   * poll itself is left to finish: SQS cannot be told to end one, and a poll cut off on the client
+   * still takes messages that arrive meanwhile, which then stay invisible for the whole visibility
+   * timeout (and spend a receive). Whatever it brings is handed back at once instead; close() waits
+   * for that.
+   */
   async receive(max: number, signal: AbortSignal): Promise<ReceivedMessage[]> {
     const count = Math.min(Math.floor(max), SQS_BATCH_LIMIT);
     if (count < 1 || signal.aborted) return [];
@@ -103,43 +113,35 @@ export class SqsBackend implements QueueBackend {
     // Taken before the request: SQS counts its 12 hours from the moment it received the request,
     // so measuring from earlier keeps later visibility changes inside the limit.
     const requestedAt = this.#clock.now();
-    let answer;
+    const poll = this.#requests.send(
+      context,
+      (client, abortSignal) =>
+        client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: this.#config.queueUrl,
+            MaxNumberOfMessages: count,
+            WaitTimeSeconds: this.#config.waitTimeSeconds,
+            VisibilityTimeout: this.#config.visibilityTimeoutSeconds,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+            MessageAttributeNames: ['All'],
+          }),
+          { abortSignal },
+        ),
+      { timeoutMs: this.#config.waitTimeSeconds * 1_000 + this.#requests.timeoutMs },
+    );
+    let answer: ReceiveMessageResult | undefined;
     try {
-      answer = await this.#requests.send(
-        context,
-        (client, abortSignal) =>
-          client.send(
-            new ReceiveMessageCommand({
-              QueueUrl: this.#config.queueUrl,
-              MaxNumberOfMessages: count,
-              WaitTimeSeconds: this.#config.waitTimeSeconds,
-              VisibilityTimeout: this.#config.visibilityTimeoutSeconds,
-              MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
-              MessageAttributeNames: ['All'],
-            }),
-            { abortSignal },
-          ),
-        { caller: signal, timeoutMs: this.#config.waitTimeSeconds * 1_000 + this.#requests.timeoutMs },
-      );
+      answer = await untilAborted(poll, signal);
     } catch (error) {
-      // The end of a poll the caller or close() asked for. Anything SQS handed out meanwhile is
-      // delivered again once its visibility timeout passes.
-      if (error instanceof SqsError && (error.code === 'SQS_ABORTED' || error.code === 'SQS_CLOSED')) {
-        return [];
-      }
+      // close() ended the poll: anything SQS handed out meanwhile comes back after its visibility timeout.
+      if (error instanceof SqsError && error.code === 'SQS_CLOSED') return [];
       throw error;
     }
-    return (answer.Messages ?? []).map((raw) => {
-      const { message, hasDeliveryId } = decodeMessage(raw, context);
-      if (!hasDeliveryId) {
-        this.#logger.warn(
-          { queueUrl: this.#config.queueUrl, messageId: message.messageId, deliveryId: message.deliveryId },
-          'SQS message without a delivery id attribute (not published by queueshift); its MessageId stands in as the idempotency key',
-        );
-      }
-      this.#receivedAt.set(message, requestedAt);
-      return message;
-    });
+    if (answer === undefined) {
+      this.#handBackWhenAnswered(poll);
+      return [];
+    }
+    return this.#decode(answer, context, requestedAt);
   }
 
   ack(messages: readonly ReceivedMessage[]): Promise<SettleFailure[]> {
@@ -157,18 +159,8 @@ export class SqsBackend implements QueueBackend {
   async keepAlive(messages: readonly ReceivedMessage[]): Promise<void> {
     const context = this.#context('keepAlive');
     const wantedMs = this.#config.visibilityTimeoutSeconds * 1_000;
-    const failures = await this.#inBatches(context, messages, (client, chunk, abortSignal) =>
-      client.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: this.#config.queueUrl,
-          Entries: chunk.map((message, index) => ({
-            Id: entryId(index),
-            ReceiptHandle: message.receipt,
-            VisibilityTimeout: this.#visibilityFor(message, wantedMs),
-          })),
-        }),
-        { abortSignal },
-      ),
+    const failures = await this.#changeVisibility(context, messages, (message) =>
+      this.#visibilityFor(message, wantedMs),
     );
     if (failures.length > 0) {
       const list = failures.map((f) => `${f.message.messageId}: ${f.error.message}`).join('; ');
@@ -294,10 +286,51 @@ export class SqsBackend implements QueueBackend {
     };
   }
 
-  /** Aborts requests in flight (a long poll included) and releases the client's sockets. */
-  close(): Promise<void> {
+  /**
+   * Waits until abandoned long polls have handed back what they received (each ends within its
+   * wait time), then aborts requests in flight (a live long poll included) and releases the
+   * client's sockets.
+   */
+  async close(): Promise<void> {
+    await Promise.all(this.#abandonedPolls);
     this.#requests.close();
-    return Promise.resolve();
+  }
+
+  #decode(answer: ReceiveMessageResult, context: SqsErrorContext, requestedAt: number): ReceivedMessage[] {
+    return (answer.Messages ?? []).map((raw) => {
+      const { message, hasDeliveryId } = decodeMessage(raw, context);
+      if (!hasDeliveryId) {
+        this.#logger.warn(
+          { queueUrl: this.#config.queueUrl, messageId: message.messageId, deliveryId: message.deliveryId },
+          'SQS message without a delivery id attribute (not published by queueshift); its MessageId stands in as the idempotency key',
+        );
+      }
+      this.#receivedAt.set(message, requestedAt);
+      return message;
+    });
+  }
+
+  /** Makes what an abandoned poll receives visible again at once; a failure leaves it to its visibility timeout. */
+  #handBackWhenAnswered(poll: Promise<ReceiveMessageResult>): void {
+    const context = this.#context('receive');
+    const handBack = async (): Promise<void> => {
+      const messages = this.#decode(await poll, context, this.#clock.now());
+      if (messages.length === 0) return;
+      const failures = await this.#changeVisibility(context, messages, () => 0);
+      this.#logger.info(
+        { queueUrl: this.#config.queueUrl, messages: messages.length, notHandedBack: failures.length },
+        'handed back what a long poll received after its consumer stopped waiting',
+      );
+    };
+    const handing = handBack()
+      .catch((error: unknown) => {
+        this.#logger.warn(
+          { queueUrl: this.#config.queueUrl, err: (error as Error).message },
+          'a long poll its consumer stopped waiting for failed; anything it received comes back after the visibility timeout',
+        );
+      })
+      .finally(() => this.#abandonedPolls.delete(handing));
+    this.#abandonedPolls.add(handing);
   }
 
   #context(operation: SqsOperation, messageId?: string): SqsErrorContext {
@@ -333,8 +366,42 @@ export class SqsBackend implements QueueBackend {
     return perChunk.flat();
   }
 
+  #changeVisibility(
+    context: SqsErrorContext,
+    messages: readonly ReceivedMessage[],
+    seconds: (message: ReceivedMessage) => number,
+  ): Promise<SettleFailure[]> {
+    return this.#inBatches(context, messages, (client, chunk, abortSignal) =>
+      client.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.#config.queueUrl,
+          Entries: chunk.map((message, index) => ({
+            Id: entryId(index),
+            ReceiptHandle: message.receipt,
+            VisibilityTimeout: seconds(message),
+          })),
+        }),
+        { abortSignal },
+      ),
+    );
+  }
+
   #visibilityFor(message: ReceivedMessage, wantedMs: number): number {
     const now = this.#clock.now();
     return visibilityTimeoutSeconds(wantedMs, now - (this.#receivedAt.get(message) ?? now));
   }
+}
+
+/** The request's answer, or undefined as soon as `signal` aborts (the request itself goes on). */
+function untilAborted<T>(request: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = (): void => {
+      resolve(undefined);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    request.then(resolve, reject).finally(() => {
+      signal.removeEventListener('abort', onAbort);
+    });
+  });
 }
