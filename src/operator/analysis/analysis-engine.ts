@@ -55,7 +55,8 @@ function count(
     successes: counters.successes + (judged.verdict === 'success' ? 1 : 0),
     failures: counters.failures + (judged.verdict === 'failure' ? 1 : 0),
     inconclusives:
-      counters.inconclusives + (judged.verdict === 'inconclusive' && judged.baseline !== true ? 1 : 0),
+      counters.inconclusives +
+      (judged.verdict === 'inconclusive' && judged.baseline !== true && judged.waiting !== true ? 1 : 0),
     errors: counters.errors + (judged.verdict === 'error' ? 1 : 0),
     consecutiveErrors: judged.verdict === 'error' ? counters.consecutiveErrors + 1 : 0,
   };

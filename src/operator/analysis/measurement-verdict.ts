@@ -11,6 +11,8 @@ export interface Judgement {
   raw?: number;
   /** The first reading of a cumulative figure: no growth to judge yet, and no missing data either. */
   baseline?: true;
+  /** Nothing to measure yet (a `not-yet` reading): holds the step without counting as missing data. */
+  waiting?: true;
 }
 
 const PASSES: Record<MetricSettings['threshold']['operator'], (value: number, limit: number) => boolean> = {
@@ -35,6 +37,14 @@ export function judge(metric: MetricSettings, reading: Reading, previousRaw: num
   const name = `metric ${metric.name}`;
   if (reading.kind === 'error') {
     return { verdict: 'error', threshold, message: `${name}: provider error: ${reading.reason}` };
+  }
+  if (reading.kind === 'not-yet') {
+    return {
+      verdict: 'inconclusive',
+      threshold,
+      waiting: true,
+      message: `${name}: not yet: ${reading.reason}`,
+    };
   }
   if (reading.kind === 'no-data') {
     return { verdict: 'inconclusive', threshold, message: `${name}: no data: ${reading.reason}` };

@@ -6,6 +6,8 @@
 export type Reading =
   | { kind: 'value'; value: number; detail?: string }
   | { kind: 'no-data'; reason: string }
+  /** The figure cannot exist yet (no consumer pod has had time to join the group): it holds the step, uncounted. */
+  | { kind: 'not-yet'; reason: string }
   | { kind: 'error'; reason: string };
 
 /** The time span one round of analysis covers; PromQL queries are evaluated at its end. */

@@ -1,6 +1,7 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { QueueMigrationSpec } from '../api/spec-schema.ts';
 import { PHASES, type Phase, type QueueMigrationStatus } from '../api/status-schema.ts';
+import { expectedGroupConsumers } from '../analysis/expected-consumers.ts';
 import { rolloutComplete } from '../analysis/rollout-health-gate.ts';
 import { labelSelector, observeDeployment } from '../kube/deployment-observation.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
@@ -15,10 +16,6 @@ import type { QueueFigures } from './queue-figures.ts';
 
 const getOrUndefined = <T>(api: KubeApi, path: string): Promise<T | undefined> =>
   unlessKubeError('KUBE_API_NOT_FOUND', () => api.request<T>('GET', path));
-
-const isReady = (pod: V1Pod): boolean =>
-  pod.metadata?.deletionTimestamp === undefined &&
-  (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
 /**
  * Reads, fresh from the API server, what the stage machine decides on: every named Deployment, the
@@ -66,15 +63,16 @@ export class ObservationGatherer {
    * Names of the consumers' Ready pods: each is a stream consumer under its pod name, and must
    * show up as an active consumer of the group before a producer switches.
    */
-  async readyConsumerPods(namespace: string, spec: QueueMigrationSpec): Promise<string[]> {
+  /** The consumer pods that must be active consumers of the group by now (see expectedGroupConsumers). */
+  async readyConsumerPods(namespace: string, spec: QueueMigrationSpec, now: number): Promise<string[]> {
     const names = await Promise.all(
-      spec.consumers.map(async ({ name }) => {
+      spec.consumers.map(async ({ name, container }) => {
         const found = await getOrUndefined<V1Deployment>(this.api, paths.deployment(namespace, name));
         if (found === undefined) return [];
         const list = await this.api.request<{ items: V1Pod[] }>('GET', paths.pods(namespace), {
           query: { labelSelector: labelSelector(found) },
         });
-        return list.items.filter(isReady).flatMap((pod) => pod.metadata?.name ?? []);
+        return expectedGroupConsumers(list.items, container, now);
       }),
     );
     return names.flat().sort();

@@ -85,7 +85,7 @@ export class Reconciler {
           key,
           spec: spec.data,
           status: status.data,
-          readyConsumers: () => gatherer.readyConsumerPods(namespace, spec.data),
+          readyConsumers: () => gatherer.readyConsumerPods(namespace, spec.data, now),
         },
         now,
       ),

@@ -67,8 +67,8 @@ describe('the operator measuring a due analysis round against the real stream Re
     expect(measured?.readings.get('redis-backlog')).toMatchObject({ kind: 'value', value: 3 });
     expect(measured?.readings.get('redis-lost-to-trimming')).toEqual({ kind: 'value', value: 0 });
     expect(measured?.readings.get('redis-missing-consumers')).toEqual({
-      kind: 'no-data',
-      reason: 'no consumer pod is Ready',
+      kind: 'not-yet',
+      reason: 'no consumer pod has read Redis long enough to be in the group',
     });
     expect(asked).toBe(1);
     const text = await metrics.registry.metrics();

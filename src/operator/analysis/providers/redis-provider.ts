@@ -68,7 +68,9 @@ function fromStats(
         detail: `${stats.stream}:dlq holds ${stats.deadLetterLength}`,
       };
     case 'missing-consumers': {
-      if (readyConsumers.length === 0) return { kind: 'no-data', reason: 'no consumer pod is Ready' };
+      if (readyConsumers.length === 0) {
+        return { kind: 'not-yet', reason: 'no consumer pod has read Redis long enough to be in the group' };
+      }
       const active = new Set(stats.activeConsumers);
       const missing = readyConsumers.filter((pod) => !active.has(pod));
       return {
