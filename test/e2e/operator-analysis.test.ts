@@ -3,17 +3,16 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
-import { Watch, type V1Deployment } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueueMigrationStatus } from '../../src/operator/api/status-schema.ts';
-import { adminKubeConfig } from '../env/kube/accounts.ts';
 import { httpGet, kubeTools, testServerDeployment, type KubeTools } from '../env/local-node/e2e-support.ts';
 import { freePort, LOOPBACK } from '../env/ports.ts';
 import { sqsClient } from '../env/sqs.ts';
 import { required } from '../env/test-environment.ts';
 import { waitUntil } from '../env/wait.ts';
 import { OperatorProcess, operatorKubeconfig, releaseMigrations } from './support/operator-process.ts';
+import { QueueSettingsWatch } from './support/queue-settings-watch.ts';
 
 // The operator as a process with the ServiceAccount of config/rbac; a PromQL metric answered by
 // the environment's real Prometheus fails in canary, and nobody annotates anything.
@@ -92,22 +91,8 @@ describe('the operator rolls a migration back by itself when a metric fails', ()
 
   it('a PromQL metric failing in canary rolls back to SQS, naming metric, value and threshold', async () => {
     // Every change to the Deployments' queue settings, as a watch sees it.
-    const changes: string[] = [];
-    const last = new Map<string, string>();
-    const watch = await new Watch(adminKubeConfig(kube)).watch(
-      `/apis/apps/v1/namespaces/${namespace}/deployments`,
-      {},
-      (type: string, object: V1Deployment) => {
-        const name = object.metadata?.name ?? '';
-        const env = object.spec?.template.spec?.containers[0]?.env ?? [];
-        const value = (v: string): string => env.find((e) => e.name === v)?.value ?? '';
-        const settings =
-          type === 'DELETED' ? 'deleted' : `${value('QUEUE_TYPE')}/${value('QUEUE_FALLBACK_TYPE')}`;
-        if (last.get(name) !== settings) changes.push(`${name} ${settings}`);
-        last.set(name, settings);
-      },
-      () => undefined,
-    );
+    const watch = await QueueSettingsWatch.start(kube, namespace, ['webhook', 'worker', 'webhook-canary'], 2);
+    const { changes } = watch;
     // Worktrees of other branches share this API server and may have installed their own CRD.
     await operatorKubeconfig(kube, tools, operator.options.kubeconfig);
     await tools.kubectl(
@@ -159,7 +144,7 @@ describe('the operator rolls a migration back by itself when a metric fails', ()
       what: `the migration to roll back by itself (log: ${logFile})`,
       timeoutMs: 180_000,
     });
-    watch.abort();
+    watch.stop();
 
     const final = await status();
     const reason =

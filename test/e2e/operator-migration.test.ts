@@ -2,17 +2,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
-import { Watch, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STAGES } from '../../src/operator/api/stages-schema.ts';
 import type { QueueMigrationStatus } from '../../src/operator/api/status-schema.ts';
-import { adminKubeConfig } from '../env/kube/accounts.ts';
 import { kubeTools, testServerDeployment, type KubeTools } from '../env/local-node/e2e-support.ts';
 import { sqsClient } from '../env/sqs.ts';
 import { required } from '../env/test-environment.ts';
 import { waitUntil } from '../env/wait.ts';
 import { EVERY_STAGE, FINAL_GENERATIONS } from './support/migration-fixture.ts';
 import { OperatorProcess, operatorKubeconfig, releaseMigrations } from './support/operator-process.ts';
+import { QueueSettingsWatch, queueSettingsOf } from './support/queue-settings-watch.ts';
 
 interface Snapshot {
   at: string;
@@ -50,18 +51,8 @@ describe('the operator driving a QueueMigration through every stage', () => {
     };
   const deployment = (name: string): Promise<V1Deployment> =>
     tools.apps.readNamespacedDeployment({ name, namespace });
-  const queueSettings = async (name: string): Promise<string> => {
-    let found: V1Deployment;
-    try {
-      found = await deployment(name);
-    } catch {
-      return '-';
-    }
-    const env = found.spec?.template.spec?.containers[0]?.env ?? [];
-    const value = (variable: string): string => env.find((e) => e.name === variable)?.value ?? '';
-    const fallback = value('QUEUE_FALLBACK_TYPE');
-    return `${value('QUEUE_TYPE')}${fallback === '' ? '' : `/${fallback}`}`;
-  };
+  const queueSettings = async (name: string): Promise<string> =>
+    queueSettingsOf(await deployment(name).catch(() => undefined));
 
   beforeAll(async () => {
     tools = kubeTools(kube);
@@ -123,6 +114,8 @@ describe('the operator driving a QueueMigration through every stage', () => {
 
   it('passes dual, staging, canary, full and cleanup with each Deployment on the right queue at each stage', async () => {
     const started = Date.now();
+    const watch = await QueueSettingsWatch.start(kube, namespace, ['webhook', 'worker', 'webhook-canary'], 2);
+    watch.reset();
     await tools.kubectl(
       ['apply', '-f', '-'],
       migration('webhooks', 'webhook', 'worker', {
@@ -140,56 +133,66 @@ describe('the operator driving a QueueMigration through every stage', () => {
     await waitUntil(
       async () => {
         const before = where((await getQm()).status);
-        const table = (
-          await tools.kubectl(['get', 'qm', 'webhooks', '-n', namespace, '--no-headers'])
-        ).trim();
-        const sample = {
-          at: before,
-          column: table.split(/\s+/)[1] ?? '',
-          producer: await queueSettings('webhook'),
-          consumer: await queueSettings('worker'),
-          canary: await queueSettings('webhook-canary'),
-        };
+        const [table, producer, consumer, canary] = await Promise.all([
+          tools.kubectl(['get', 'qm', 'webhooks', '-n', namespace, '--no-headers']),
+          queueSettings('webhook'),
+          queueSettings('worker'),
+          queueSettings('webhook-canary'),
+        ]);
         // The operator writes a transition before it changes a Deployment: if the status still
         // reads the same, every Deployment above was read during that stage.
         const after = where((await getQm()).status);
-        if (after === before) samples.push(sample);
+        if (after === before) {
+          samples.push({
+            at: before,
+            column: table.trim().split(/\s+/)[1] ?? '',
+            producer,
+            consumer,
+            canary,
+          });
+        }
         return samples.at(-1)?.at === 'Succeeded';
       },
       { what: 'the migration to succeed', timeoutMs: 150_000, intervalMs: 100 },
     );
+    watch.stop();
     process.stderr.write(`[operator] migration passed every stage in ${Date.now() - started} ms\n`);
 
-    // Before the operator's first status write, nothing has been touched yet.
-    const beforeStart = samples.filter((s) => s.at === '-/0');
-    for (const sample of beforeStart) {
-      expect({ producer: sample.producer, consumer: sample.consumer }).toEqual({
-        producer: 'sqs',
-        consumer: 'sqs',
-      });
+    // The watch misses no change however short a stage: each Deployment went through exactly the
+    // designed settings, and consumers read only Redis once producers publish there first.
+    const path = (name: string): string[] =>
+      watch.changes.filter((c) => c.startsWith(`${name} `)).map((c) => c.slice(name.length + 1));
+    expect(path('worker')).toEqual(['dual/', 'redis/']);
+    expect(path('webhook')).toEqual(['sqs/redis', 'redis/sqs', 'redis/']);
+    expect(path('webhook-canary')).toEqual(['redis/sqs', 'deleted']);
+    const at = (change: string): number => watch.changes.indexOf(change);
+    expect(at('webhook redis/sqs')).toBeLessThan(at('worker redis/'));
+
+    // What a user saw at each position the sampling caught (a short one may slip between two
+    // samples on a busy machine; none may show other settings). The last sample of a position is
+    // taken once its settings landed and its rollouts finished.
+    const expected: Record<string, Omit<Snapshot, 'at' | 'column'>> = {
+      '-/0': { producer: 'sqs/', consumer: 'sqs/', canary: 'deleted' },
+      'dual/0': { producer: 'sqs/redis', consumer: 'dual/', canary: 'deleted' },
+      'staging/0': { producer: 'sqs/redis', consumer: 'dual/', canary: 'deleted' },
+      'canary/0': { producer: 'sqs/redis', consumer: 'dual/', canary: 'redis/sqs' },
+      'full/0': { producer: 'redis/sqs', consumer: 'dual/', canary: 'deleted' },
+      'full/1': { producer: 'redis/sqs', consumer: 'redis/', canary: 'deleted' },
+      'cleanup/0': { producer: 'redis/sqs', consumer: 'redis/', canary: 'deleted' },
+      'cleanup/1': { producer: 'redis/', consumer: 'redis/', canary: 'deleted' },
+      Succeeded: { producer: 'redis/', consumer: 'redis/', canary: 'deleted' },
+    };
+    const lastOfEach = samples.filter((sample, i) => samples[i + 1]?.at !== sample.at);
+    for (const { at: position, producer, consumer, canary } of lastOfEach) {
+      expect({ position, producer, consumer, canary }).toEqual({ position, ...expected[position] });
     }
-    const underWay = samples.slice(beforeStart.length);
-    // The last sample of each stage: by then its settings had landed and its rollouts finished.
-    const lastOfEach = underWay.filter((s, i) => underWay[i + 1]?.at !== s.at);
-    expect(
-      lastOfEach.map(({ at, producer, consumer, canary }) => ({ at, producer, consumer, canary })),
-    ).toEqual([
-      { at: 'dual/0', producer: 'sqs/redis', consumer: 'dual', canary: '-' },
-      { at: 'staging/0', producer: 'sqs/redis', consumer: 'dual', canary: '-' },
-      { at: 'canary/0', producer: 'sqs/redis', consumer: 'dual', canary: 'redis/sqs' },
-      { at: 'full/0', producer: 'redis/sqs', consumer: 'dual', canary: '-' },
-      { at: 'full/1', producer: 'redis/sqs', consumer: 'redis', canary: '-' },
-      { at: 'cleanup/0', producer: 'redis/sqs', consumer: 'redis', canary: '-' },
-      { at: 'cleanup/1', producer: 'redis', consumer: 'redis', canary: '-' },
-      { at: 'Succeeded', producer: 'redis', consumer: 'redis', canary: '-' },
-    ]);
-    expect([...new Set(underWay.map((s) => s.column))]).toEqual([
-      'dual',
-      'staging',
-      'canary',
-      'full',
-      'cleanup',
-    ]);
+    const order = Object.keys(expected);
+    const positions = lastOfEach.map((sample) => order.indexOf(sample.at));
+    expect(positions.every((p, i) => p >= 0 && (i === 0 || p > (positions[i - 1] ?? -1)))).toBe(true);
+    // `kubectl get qm` showed the stages in their order, and nothing else.
+    const stages: readonly string[] = STAGES;
+    const columns = [...new Set(samples.filter((x) => x.at !== '-/0').map((x) => x.column))];
+    expect(columns).toEqual(stages.filter((stage) => columns.includes(stage)));
 
     // The real controllers rolled the pods: every pod left runs the final template.
     const pods = async (app: string): Promise<V1Pod[]> =>
@@ -289,14 +292,14 @@ describe('the operator driving a QueueMigration through every stage', () => {
     });
     const after = await status();
     expect(after).toMatchObject({ phase: 'Paused', stage: 'staging', lastHandledTokens: { promote: 't1' } });
-    expect(await queueSettings('work2')).toBe('sqs');
+    expect(await queueSettings('work2')).toBe('sqs/');
     expect((await deployment('work2')).metadata?.generation).toBe(generation);
     expect((after.history ?? []).filter((h) => h.reason === 'Promoted')).toHaveLength(1);
 
     // Resolved: a retry token applies the operator's settings over the other manager's.
     await annotate('retry', 'r1');
     await waitUntil(
-      async () => (await status()).phase === 'Progressing' && (await queueSettings('work2')) === 'dual',
+      async () => (await status()).phase === 'Progressing' && (await queueSettings('work2')) === 'dual/',
       {
         what: 'the retry to resume the migration with the consumer on dual',
         timeoutMs: 20_000,
@@ -353,31 +356,15 @@ describe('the operator driving a QueueMigration through every stage', () => {
     });
 
     // Every change to the Deployments' queue settings, as a watch sees it.
-    const changes: string[] = [];
-    const last = new Map<string, string>();
-    const watch = await new Watch(adminKubeConfig(kube)).watch(
-      `/apis/apps/v1/namespaces/${namespace}/deployments`,
-      {},
-      (type: string, object: V1Deployment) => {
-        const name = object.metadata?.name ?? '';
-        if (!['hook3', 'work3', 'hook3-canary'].includes(name)) return;
-        const env = object.spec?.template.spec?.containers[0]?.env ?? [];
-        const value = (v: string): string => env.find((e) => e.name === v)?.value ?? '';
-        const settings =
-          type === 'DELETED' ? 'deleted' : `${value('QUEUE_TYPE')}/${value('QUEUE_FALLBACK_TYPE')}`;
-        if (last.get(name) !== settings) changes.push(`${name} ${settings}`);
-        last.set(name, settings);
-      },
-      () => undefined,
-    );
-    await waitUntil(() => last.size === 3, { what: 'the watch to list the three Deployments' });
-    changes.length = 0;
+    const watch = await QueueSettingsWatch.start(kube, namespace, ['hook3', 'work3', 'hook3-canary']);
+    watch.reset();
+    const { changes } = watch;
     await tools.kubectl(['annotate', 'qm', 'aborted', '-n', namespace, 'queueshift.dev/abort=a1']);
     await waitUntil(async () => (await status()).phase === 'RolledBack', {
       what: 'the rollback to finish',
       timeoutMs: 120_000,
     });
-    watch.abort();
+    watch.stop();
 
     expect(changes).toEqual(['hook3-canary deleted', 'hook3 sqs/', 'work3 sqs/']);
     const final = await status();
