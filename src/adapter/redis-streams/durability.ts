@@ -13,6 +13,11 @@ export interface DurabilityFacts {
   connectedReplicas: Known<number>;
   /** How far the furthest-behind connected replica trails the primary, in bytes of replication stream. */
   replicaLagBytes: Known<number>;
+  /**
+   * `min-replicas-to-write` and `min-replicas-max-lag` (CONFIG GET): the primary refuses writes
+   * while fewer than `toWrite` replicas acknowledged within the last `maxLagS` seconds.
+   */
+  minReplicas: Known<{ toWrite: number; maxLagS: number }>;
   aofEnabled: Known<boolean>;
   /** `always`, `everysec` or `no` (CONFIG GET, often denied to least-privilege users). */
   appendfsync: Known<string>;
@@ -44,6 +49,8 @@ export interface DurabilityReport extends DurabilityFacts {
 const EVERYSEC_WINDOW_MS = 2_000;
 /** AOF with `no`: the kernel writes dirty pages back after 30 s by default (vm.dirty_expire_centisecs). */
 const KERNEL_WRITEBACK_MS = 30_000;
+/** A replica acknowledges its offset once a second: its measured lag can be up to that much stale. */
+const REPLICA_ACK_PERIOD_MS = 1_000;
 
 function lossOnFailover(facts: DurabilityFacts, wait: DurabilityReport['wait']): LossWindow {
   if (wait !== undefined) {
@@ -63,11 +70,25 @@ function lossOnFailover(facts: DurabilityFacts, wait: DurabilityReport['wait']):
     };
   }
   const lag = facts.replicaLagBytes.known ? `${facts.replicaLagBytes.value} bytes` : 'an unknown amount';
+  const asynchronous =
+    `replication is asynchronous and publishes do not WAIT: what the promoted replica had not yet ` +
+    `received is lost (the furthest replica trails by ${lag} now)`;
+  const { minReplicas } = facts;
+  if (!minReplicas.known) return { kind: 'unknown', why: `${asynchronous}; ${minReplicas.reason}` };
+  const { toWrite, maxLagS } = minReplicas.value;
+  if (toWrite < 1 || maxLagS < 1) {
+    return {
+      kind: 'unbounded',
+      why: `${asynchronous}, and min-replicas-to-write is off, so nothing bounds it; REDIS_WAIT_REPLICAS closes this window`,
+    };
+  }
   return {
-    kind: 'unbounded',
+    kind: 'bounded',
+    upToMs: maxLagS * 1_000 + REPLICA_ACK_PERIOD_MS,
     why:
-      `replication is asynchronous and publishes do not WAIT: what the promoted replica had not yet ` +
-      `received is lost (the furthest replica trails by ${lag} now); REDIS_WAIT_REPLICAS closes this window`,
+      `${asynchronous}; the primary refuses writes once fewer than ${toWrite} replica(s) acknowledged ` +
+      `within ${maxLagS} s (min-replicas-max-lag, measured from acknowledgements sent every second), ` +
+      'so at most about that much is lost; REDIS_WAIT_REPLICAS closes this window',
   };
 }
 

@@ -79,12 +79,28 @@ function replicaLag(replication: Known<Map<string, string>>): Known<number> {
   return known(lag);
 }
 
-/** The raw answers to INFO replication, INFO persistence and CONFIG GET appendfsync / save. */
+function minReplicas(
+  toWriteReply: Known<unknown>,
+  maxLagReply: Known<unknown>,
+): Known<{ toWrite: number; maxLagS: number }> {
+  const toWrite = configValue(toWriteReply, 'min-replicas-to-write');
+  const maxLag = configValue(maxLagReply, 'min-replicas-max-lag');
+  if (!toWrite.known) return toWrite;
+  if (!maxLag.known) return maxLag;
+  const [writers, lagS] = [integer(toWrite.value), integer(maxLag.value)];
+  return writers === undefined || lagS === undefined
+    ? unknown(`min-replicas settings are not numbers: ${toWrite.value}, ${maxLag.value}`)
+    : known({ toWrite: writers, maxLagS: lagS });
+}
+
+/** The raw answers to INFO replication / persistence and CONFIG GET of each setting that matters. */
 export interface DurabilityAnswers {
   replication: Known<unknown>;
   persistence: Known<unknown>;
   appendfsync: Known<unknown>;
   save: Known<unknown>;
+  minReplicasToWrite: Known<unknown>;
+  minReplicasMaxLag: Known<unknown>;
 }
 
 export function durabilityFacts(answers: DurabilityAnswers): DurabilityFacts {
@@ -94,6 +110,7 @@ export function durabilityFacts(answers: DurabilityAnswers): DurabilityFacts {
     role: field(replication, 'role', (text) => text),
     connectedReplicas: field(replication, 'connected_slaves', integer),
     replicaLagBytes: replicaLag(replication),
+    minReplicas: minReplicas(answers.minReplicasToWrite, answers.minReplicasMaxLag),
     aofEnabled: field(persistence, 'aof_enabled', (text) =>
       text === '1' ? true : text === '0' ? false : undefined,
     ),
@@ -110,12 +127,23 @@ export function durabilityFacts(answers: DurabilityAnswers): DurabilityFacts {
 /** Reads what the server says about replication and persistence, then assesses the loss windows. */
 export async function readDurability(options: ReadDurabilityOptions): Promise<DurabilityReport> {
   const { client, where } = options;
-  const [replication, persistence, appendfsync, save] = await Promise.all([
-    ask(client, where, 'INFO', ['replication']),
-    ask(client, where, 'INFO', ['persistence']),
-    ask(client, where, 'CONFIG', ['GET', 'appendfsync']),
-    ask(client, where, 'CONFIG', ['GET', 'save']),
-  ]);
-  const facts = durabilityFacts({ replication, persistence, appendfsync, save });
+  const config = (name: string): Promise<Known<unknown>> => ask(client, where, 'CONFIG', ['GET', name]);
+  const [replication, persistence, appendfsync, save, minReplicasToWrite, minReplicasMaxLag] =
+    await Promise.all([
+      ask(client, where, 'INFO', ['replication']),
+      ask(client, where, 'INFO', ['persistence']),
+      config('appendfsync'),
+      config('save'),
+      config('min-replicas-to-write'),
+      config('min-replicas-max-lag'),
+    ]);
+  const facts = durabilityFacts({
+    replication,
+    persistence,
+    appendfsync,
+    save,
+    minReplicasToWrite,
+    minReplicasMaxLag,
+  });
   return assessDurability(facts, options.wait, options.now);
 }

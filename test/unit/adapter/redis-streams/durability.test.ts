@@ -14,6 +14,7 @@ const everysecAlone: DurabilityFacts = {
   role: known('master'),
   connectedReplicas: known(0),
   replicaLagBytes: known(0),
+  minReplicas: known({ toWrite: 0, maxLagS: 10 }),
   aofEnabled: known(true),
   appendfsync: known('everysec'),
   rdbSavePoints: known(''),
@@ -45,11 +46,26 @@ describe('durability: the write-loss window of a Redis setting', () => {
   it.each([
     ['no replica: nothing to promote', {}, undefined, { kind: 'not-applicable' }],
     [
-      'asynchronous replication',
+      'asynchronous replication, min-replicas-to-write off',
       { connectedReplicas: known(1), replicaLagBytes: known(438) },
       undefined,
       { kind: 'unbounded' },
       /trails by 438 bytes/,
+    ],
+    [
+      'asynchronous replication, writes refused past min-replicas-max-lag 2 s',
+      { connectedReplicas: known(1), minReplicas: known({ toWrite: 1, maxLagS: 2 }) },
+      undefined,
+      // The lag Redis compares is the age of the last acknowledgement, sent once a second.
+      { kind: 'bounded', upToMs: 3_000 },
+      /fewer than 1 replica\(s\) acknowledged within 2 s/,
+    ],
+    [
+      'asynchronous replication, min-replicas settings denied',
+      { connectedReplicas: known(1), minReplicas: denied },
+      undefined,
+      { kind: 'unknown' },
+      /NOPERM/,
     ],
     [
       'every publish waits for a replica',
@@ -89,12 +105,15 @@ describe('durability: the write-loss window of a Redis setting', () => {
         persistence: known(persistence),
         appendfsync: known(['appendfsync', 'everysec']),
         save: known(['save', '']),
+        minReplicasToWrite: known(['min-replicas-to-write', '1']),
+        minReplicasMaxLag: known(['min-replicas-max-lag', '10']),
       }),
     ).toEqual({
       role: known('master'),
       connectedReplicas: known(2),
       // Only the online replica counts: 6012665 - 6012227.
       replicaLagBytes: known(438),
+      minReplicas: known({ toWrite: 1, maxLagS: 10 }),
       aofEnabled: known(true),
       appendfsync: known('everysec'),
       rdbSavePoints: known(''),
@@ -109,6 +128,8 @@ describe('durability: the write-loss window of a Redis setting', () => {
       persistence: denied,
       appendfsync: denied,
       save: denied,
+      minReplicasToWrite: denied,
+      minReplicasMaxLag: denied,
     });
     for (const fact of Object.values(facts)) expect(fact).toEqual(denied);
     const report = assessDurability(facts, undefined, NOW);
