@@ -11,8 +11,11 @@
 // compared are the medians over the rounds (of throughput, and of each round's latency percentiles):
 // on a small shared machine one round's ratio is mostly noise. CPU per message counts everything
 // this process or Redis did during the phase: client library, adapter, garbage collection.
+// The machine may be shared: wall-clock ratios then swing from round to round, while CPU per message,
+// commands sent per message and socket writes per message hardly move; all are reported.
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -144,7 +147,44 @@ interface Phase {
   perSecond: number;
   nodeCpuUs: number;
   redisCpuUs: number;
+  /** Commands this process sent (scripts count once): each is a request on the wire. */
+  sent: number;
+  /** Socket writes of this process: a pipeline of commands goes out in one. */
+  writes: number;
+  /** Commands Redis ran, by name, including those run by scripts. */
   commands: Map<string, number>;
+}
+
+type Method = (...args: unknown[]) => unknown;
+
+/** Wraps `target[name]` so that `count` runs before every call; the call itself goes through unchanged. */
+function countCalls<K extends string>(target: Record<K, Method>, name: K, count: () => void): void {
+  const original = target[name];
+  target[name] = function (this: unknown, ...args: unknown[]) {
+    count();
+    return original.apply(this, args);
+  };
+}
+
+/**
+ * Counts, in this process, the commands every ioredis client sends (BullMQ's included: it uses the
+ * same ioredis) and the socket writes they go out in. Instrumentation only: both call through.
+ */
+class ClientCounter {
+  commands = 0;
+  writes = 0;
+
+  constructor() {
+    countCalls(Redis.prototype as unknown as Record<'sendCommand', Method>, 'sendCommand', () => {
+      this.commands += 1;
+    });
+    const socket = net.Socket.prototype as unknown as Record<'_write' | '_writev', Method>;
+    for (const name of ['_write', '_writev'] as const) {
+      countCalls(socket, name, () => {
+        this.writes += 1;
+      });
+    }
+  }
 }
 
 interface Round {
@@ -166,6 +206,7 @@ interface Side {
 /** Redis-side counters read around each phase, through a connection of its own. */
 class RedisMeter {
   private readonly client: Redis;
+  private readonly counter = new ClientCounter();
 
   constructor(port: number) {
     this.client = new Redis({ host: LOOPBACK, port });
@@ -173,11 +214,13 @@ class RedisMeter {
 
   async measure(messages: number, work: () => Promise<void>): Promise<Phase> {
     const [commandsBefore, redisCpuBefore] = [await this.commandCalls(), await this.cpuSeconds()];
+    const [sentBefore, writesBefore] = [this.counter.commands, this.counter.writes];
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
     await work();
     const elapsed = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
+    const [sent, writes] = [this.counter.commands - sentBefore, this.counter.writes - writesBefore];
     const [commandsAfter, redisCpuAfter] = [await this.commandCalls(), await this.cpuSeconds()];
     const commands = new Map<string, number>();
     for (const [name, calls] of commandsAfter) {
@@ -188,6 +231,8 @@ class RedisMeter {
       perSecond: (messages * 1_000) / elapsed,
       nodeCpuUs: (cpu.user + cpu.system) / messages,
       redisCpuUs: ((redisCpuAfter - redisCpuBefore) * 1e6) / messages,
+      sent: sent / messages,
+      writes: writes / messages,
       commands,
     };
   }
@@ -405,6 +450,18 @@ async function rawXadd(port: number, pipeline: number): Promise<number> {
   return Number(match[1]);
 }
 
+/** Medians over the rounds of each per-message cost of a phase (commands: the median round's). */
+interface Cost {
+  nodeCpuUs: number;
+  redisCpuUs: number;
+  sent: number;
+  writes: number;
+  /** Share of the phase's wall time this process, and Redis, spent on a CPU. */
+  nodeBusy: number;
+  redisBusy: number;
+  commands: Map<string, number>;
+}
+
 interface Summary {
   side: Side;
   rounds: Round[];
@@ -412,6 +469,8 @@ interface Summary {
   consume: number;
   p50: number;
   p99: number;
+  publishCost: Cost;
+  consumeCost: Cost;
 }
 
 /** A latency percentile of each round. */
@@ -424,6 +483,21 @@ function roundPercentiles(rounds: readonly Round[], p: number): number[] {
   );
 }
 
+function cost(rounds: readonly Round[], pick: (round: Round) => Phase): Cost {
+  const phases = rounds.map(pick);
+  const of = (value: (phase: Phase) => number): number => median(phases.map(value));
+  const byThroughput = [...phases].sort((a, b) => a.perSecond - b.perSecond);
+  return {
+    nodeCpuUs: of((phase) => phase.nodeCpuUs),
+    redisCpuUs: of((phase) => phase.redisCpuUs),
+    sent: of((phase) => phase.sent),
+    writes: of((phase) => phase.writes),
+    nodeBusy: of((phase) => (phase.nodeCpuUs * phase.perSecond) / 1e6),
+    redisBusy: of((phase) => (phase.redisCpuUs * phase.perSecond) / 1e6),
+    commands: byThroughput[Math.floor(byThroughput.length / 2)]?.commands ?? new Map<string, number>(),
+  };
+}
+
 function summarise(side: Side, rounds: Round[]): Summary {
   return {
     side,
@@ -432,21 +506,24 @@ function summarise(side: Side, rounds: Round[]): Summary {
     consume: median(rounds.map((round) => round.consume.perSecond)),
     p50: median(roundPercentiles(rounds, 50)),
     p99: median(roundPercentiles(rounds, 99)),
+    publishCost: cost(rounds, (round) => round.publish),
+    consumeCost: cost(rounds, (round) => round.consume),
   };
 }
 
-/** The round whose throughput is the median one, so its costs belong to the figure reported. */
-function medianPhase(rounds: readonly Round[], pick: (round: Round) => Phase): Phase {
-  const sorted = rounds.map(pick).sort((a, b) => a.perSecond - b.perSecond);
-  return sorted[Math.floor(sorted.length / 2)] as Phase;
-}
+const percent = (share: number): string => `${(100 * share).toFixed(0)}%`.padStart(4);
 
-function costLine(name: string, phase: Phase): string {
+function costLine(name: string, phase: Cost): string {
   const commands = [...phase.commands]
     .sort((a, b) => b[1] - a[1])
     .map(([command, calls]) => `${command} ${calls.toFixed(calls < 0.1 ? 3 : 2)}`)
     .join(', ');
-  return `  ${name.padEnd(20)} ${phase.nodeCpuUs.toFixed(1).padStart(6)} µs   ${phase.redisCpuUs.toFixed(1).padStart(6)} µs   ${commands}`;
+  return (
+    `  ${name.padEnd(20)} ${phase.nodeCpuUs.toFixed(1).padStart(6)} µs ${phase.redisCpuUs.toFixed(1).padStart(6)} µs` +
+    `  ${phase.sent.toFixed(2).padStart(5)} ${phase.writes.toFixed(3).padStart(6)}` +
+    `   ${percent(phase.nodeBusy)} ${percent(phase.redisBusy)} ${percent(Math.max(0, 1 - phase.nodeBusy - phase.redisBusy))}` +
+    `   ${commands}`
+  );
 }
 
 function report(raw: { single: number; pipelined: number }, summaries: Summary[]): void {
@@ -480,29 +557,30 @@ function report(raw: { single: number; pipelined: number }, summaries: Summary[]
         `consume+ack ${ratio(ours.consume, theirs.consume)} (target ≥ 2×, stretch 3×), ` +
         `p99 ${ratio(ours.p99, theirs.p99)} (target ≤ 0.5×)`,
     );
+    const cpu = (side: Summary, phase: 'publishCost' | 'consumeCost'): number =>
+      side[phase].nodeCpuUs + side[phase].redisCpuUs;
+    console.log(
+      `  CPU per message (this process + Redis), BullMQ's over ours: publish ` +
+        `${ratio(cpu(theirs, 'publishCost'), cpu(ours, 'publishCost'))}, consume+ack ` +
+        `${ratio(cpu(theirs, 'consumeCost'), cpu(ours, 'consumeCost'))} (the throughput ratio a ` +
+        'CPU-bound host would see; machine contention distorts it far less than wall time)',
+    );
   }
   if (ours?.side.name === 'queueshift') {
+    const ceiling = (rate: number): string =>
+      `${((100 * rate) / raw.single).toFixed(0)}% of raw XADD (${((100 * rate) / raw.pipelined).toFixed(0)}% of pipelined)`;
     console.log(
-      `  queueshift publish reaches ${((100 * ours.publish) / raw.single).toFixed(0)}% of raw XADD ` +
-        `(${((100 * ours.publish) / raw.pipelined).toFixed(0)}% of pipelined raw XADD)`,
+      `  queueshift publish reaches ${ceiling(ours.publish)}; consume+ack ${ceiling(ours.consume)}`,
     );
   }
   console.log(
-    '  where the time goes, per message (median round): CPU of this process, CPU of Redis, Redis commands',
+    '  where the time goes, per message (medians): CPU of this process, CPU of Redis, commands sent, ' +
+      'socket writes; share of wall time this process / Redis were on a CPU / neither (waiting on ' +
+      'round trips, or on other processes); commands Redis ran, including those scripts run',
   );
-  for (const { side, rounds } of summaries) {
-    console.log(
-      costLine(
-        side.publishName,
-        medianPhase(rounds, (r) => r.publish),
-      ),
-    );
-    console.log(
-      costLine(
-        side.consumeName,
-        medianPhase(rounds, (r) => r.consume),
-      ),
-    );
+  for (const summary of summaries) {
+    console.log(costLine(summary.side.publishName, summary.publishCost));
+    console.log(costLine(summary.side.consumeName, summary.consumeCost));
   }
 }
 

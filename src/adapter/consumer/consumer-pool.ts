@@ -151,12 +151,11 @@ export class ConsumerPool extends EventEmitter<ConsumerEvents> {
 
   private async fetchLoop(source: ActiveSource, signal: AbortSignal): Promise<void> {
     const { workers } = this.options;
-    // A fetch takes at most half of this loop's share of the slots. The share: in dual, a loop whose
-    // back end is idle must not sit on every free slot for a whole poll. The half: while one batch is
-    // being handled the next is fetched and started, so the servers work on one while this process
-    // works on the other; a batch of every slot would move through read, lease, done mark and ack in
-    // lockstep, each side idle while the other works.
-    const request = Math.min(workers.batchSize, Math.ceil(this.budget.capacity / this.sources.length / 2));
+    // A fetch takes at most this loop's share of the slots: in dual, a loop whose back end is idle
+    // must not sit on every free slot for a whole poll. (Fetching half the share, so that one batch is
+    // handled while the next is read, cost more than it saved: every extra batch is one more write and
+    // wake-up on each of the four round trips, which on a busy host dominate; see the benchmark.)
+    const request = Math.min(workers.batchSize, Math.ceil(this.budget.capacity / this.sources.length));
     // Under load, wait for half a batch of free slots rather than fetch a message or two per freed slot.
     const lowWater = Math.ceil(request / 2);
     let failures = 0;
