@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RedisConnectionConfig } from '../../../src/adapter/config.ts';
 import { required } from '../../env/test-environment.ts';
 import { tlsRedisOptions } from '../../env/tls-redis.ts';
-import { BackendPool, testConfig } from './redis-streams-support.ts';
+import { BackendPool, testConfig, tlsStreamsRedis } from './redis-streams-support.ts';
 
 /** DESIGN.md §1: the write-loss window of the chosen setting is reported, not hidden. */
 describe('redis streams back end: durability report', () => {
@@ -39,18 +38,8 @@ describe('redis streams back end: durability report as a least-privilege ACL use
   const pool = new BackendPool(() => tlsRedisOptions(required('tlsRedis')));
   afterEach(() => pool.cleanup());
 
-  function tlsConnection(): RedisConnectionConfig {
-    const endpoint = required('tlsRedis');
-    return {
-      endpoint: { kind: 'standalone', address: { host: endpoint.host, port: endpoint.port } },
-      username: endpoint.username,
-      password: endpoint.password,
-      tls: { caFile: endpoint.caFile, certFile: endpoint.certFile, keyFile: endpoint.keyFile },
-    };
-  }
-
   it('CONFIG denied: what depends on it is unknown, never assumed safe', async () => {
-    const report = await pool.create(testConfig({ connection: tlsConnection() })).durability();
+    const report = await pool.create(testConfig({ connection: tlsStreamsRedis() })).durability();
 
     // INFO is granted (ioredis's ready check needs it), CONFIG is not.
     expect(report.role).toEqual({ known: true, value: 'master' });
