@@ -38,17 +38,3 @@ export function pause(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
     signal?.addEventListener('abort', done, { once: true });
   });
 }
-
-/** A signal that aborts with a TimeoutError after `ms`; `cancel` stops the timer once it is moot. */
-export function timeoutSignal(clock: Clock, ms: number): { signal: AbortSignal; cancel: () => void } {
-  const controller = new AbortController();
-  const timer = clock.schedule(ms, () => {
-    controller.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError'));
-  });
-  return {
-    signal: controller.signal,
-    cancel: () => {
-      timer.cancel();
-    },
-  };
-}

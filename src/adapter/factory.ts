@@ -6,7 +6,8 @@ import type {
   RedisStreamsConfig,
   SqsConfig,
 } from './config.ts';
-import type { Clock } from './clock.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { CoalescingClock } from './coalescing-clock.ts';
 import { ConsumerPool, type ConsumerSource } from './consumer/consumer-pool.ts';
 import type { Handler } from './consumer/handler.ts';
 import { ConfigError } from './env-config.ts';
@@ -68,7 +69,8 @@ export function createBackend(
   settings: BackendSettings,
   deps: AdapterDependencies,
 ): QueueBackend {
-  const options = { logger: deps.logger, ...(deps.clock !== undefined && { clock: deps.clock }) };
+  // A read watchdog per blocking read, a request deadline per SQS call: nearly all cancelled early.
+  const options = { logger: deps.logger, clock: new CoalescingClock(deps.clock ?? systemClock) };
   switch (backendKind(kind, 'QUEUE_TYPE')) {
     case 'sqs':
       return new SqsBackend(settingsOf('sqs', settings), options);
@@ -151,7 +153,8 @@ export function createProducer(config: ProducerConfig, deps: AdapterDependencies
     primary,
     ...(fallback !== undefined && { fallback }),
     publishTimeoutMs: config.publishTimeoutMs,
-    ...(deps.clock !== undefined && { clock: deps.clock }),
+    // Every publish starts a budget timer, and nearly every one is cancelled within milliseconds.
+    clock: new CoalescingClock(deps.clock ?? systemClock),
   });
 }
 
@@ -163,8 +166,6 @@ export function createIdempotencyStore(
 ): IdempotencyStore {
   const client = createRedisClient(config.connection, {
     connectionName: `queueshift:idempotency:${owner}`,
-    // Leases, renewals and done marks of concurrent handlers go out in shared round trips.
-    overrides: { enableAutoPipelining: true, commandTimeout: IDEMPOTENCY_COMMAND_TIMEOUT_MS },
   });
   // Connection errors also fail the commands that meet them, which report with their delivery;
   // this line says where the store is while ioredis reconnects.
@@ -180,6 +181,9 @@ export function createIdempotencyStore(
     leaseMs: config.leaseMs,
     doneRetentionMs: config.doneRetentionMs,
     owner,
+    // Not ioredis's commandTimeout: that starts a runtime timer per command, two per message.
+    commandTimeoutMs: IDEMPOTENCY_COMMAND_TIMEOUT_MS,
+    clock: new CoalescingClock(deps.clock ?? systemClock),
   });
 }
 
@@ -202,6 +206,7 @@ export function createConsumer(
     handler,
     workers: config.workers,
     logger: deps.logger,
-    ...(deps.clock !== undefined && { clock: deps.clock }),
+    // A handler timeout and a lease renewal per message, nearly all cancelled within milliseconds.
+    clock: new CoalescingClock(deps.clock ?? systemClock),
   });
 }

@@ -36,5 +36,6 @@ export { PublishError, type PublishErrorCode, type PublishRefusal } from './prod
 // The concrete back ends, for what only one of them offers (the operator's SQS preflight, say).
 export { RedisStreamsBackend } from './redis-streams/redis-streams-backend.ts';
 export { RedisStreamsError, type RedisStreamsErrorCode } from './redis-streams/errors.ts';
+export type { DurabilityFacts, DurabilityReport, LossWindow } from './redis-streams/durability.ts';
 export { SqsBackend } from './sqs/sqs-backend.ts';
 export { SqsError, type SqsErrorCode } from './sqs/sqs-error.ts';

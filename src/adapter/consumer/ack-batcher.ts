@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import type { QueueBackend, ReceivedMessage } from '../types.ts';
 
 interface PendingAck {
@@ -7,9 +8,10 @@ interface PendingAck {
 }
 
 /**
- * Acknowledges one back end's messages in batches without a timer: the first acknowledgement goes
- * out at once, and whatever arrives while a batch is on the wire rides in the next one. Under load
- * batches fill up; at rest no acknowledgement waits.
+ * Acknowledges one back end's messages in batches without a timer: the first acknowledgement waits
+ * only for the end of the current event-loop turn (the done marks answered by one reply all come
+ * due in the same turn), and whatever arrives while a batch is on the wire rides in the next one.
+ * Under load batches fill up; at rest no acknowledgement waits for another.
  */
 export class AckBatcher {
   private readonly backend: QueueBackend;
@@ -39,6 +41,7 @@ export class AckBatcher {
   }
 
   private async drain(): Promise<void> {
+    await setImmediate();
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       // Keyed by receipt: a back end may report failures on copies of the messages it was given.

@@ -33,6 +33,11 @@ export interface MessageProcessorOptions {
   storeBackoff: BackoffPolicy;
   events: EventEmitter<ConsumerEvents>;
   logger: Logger;
+  /**
+   * Aborts when shutdown's grace is over: running handlers are interrupted (their messages are left
+   * claimable) and done marks stop retrying.
+   */
+  abandon: AbortSignal;
   report: (error: ConsumerError) => void;
   /** The store failed a call that gates every message: the pool pauses fetching until it answers. */
   onStoreUnavailable: () => void;
@@ -40,7 +45,12 @@ export interface MessageProcessorOptions {
 
 type Ending = AttemptResult | { kind: 'abandoned' };
 
+/** Ends a running attempt early: the handler's signal aborts with `reason`. */
+type Interrupt = (ending: Ending, reason: string) => void;
+
 const OUTCOME_KINDS = new Set(['ack', 'retry', 'dead']);
+
+const threw = (error: unknown): AttemptResult => ({ kind: 'threw', error });
 
 /** Handlers written in plain JavaScript can return anything; what is not an outcome counts as a throw. */
 function checked(outcome: Outcome): AttemptResult {
@@ -59,13 +69,23 @@ function checked(outcome: Outcome): AttemptResult {
  */
 export class MessageProcessor {
   private readonly options: MessageProcessorOptions;
+  /** The attempts whose handlers are running, interrupted together when shutdown abandons them. */
+  private readonly running = new Set<Interrupt>();
 
   constructor(options: MessageProcessorOptions) {
     this.options = options;
+    // One listener for all attempts, rather than one added and removed per message.
+    options.abandon.addEventListener(
+      'abort',
+      () => {
+        for (const interrupt of this.running) interrupt({ kind: 'abandoned' }, 'shutdown grace is over');
+      },
+      { once: true },
+    );
   }
 
   /** Never rejects: every failure is reported and leaves the message to come back. */
-  async process(message: ReceivedMessage, source: MessageSource, abandon: AbortSignal): Promise<void> {
+  async process(message: ReceivedMessage, source: MessageSource): Promise<void> {
     if (message.deliveryCount > source.maxDeliveries) {
       await this.overLimit(message, source);
       return;
@@ -93,7 +113,7 @@ export class MessageProcessor {
       const delayMs = Math.max(acquired.remainingMs, this.options.workers.defaultRetryDelayMs);
       await this.retry(message, source, delayMs, 'another worker holds the lease');
     } else {
-      await this.attempt(message, source, acquired.lease, abandon);
+      await this.attempt(message, source, acquired.lease);
     }
   }
 
@@ -121,15 +141,10 @@ export class MessageProcessor {
     await this.deadLetter(message, source, reason);
   }
 
-  private async attempt(
-    message: ReceivedMessage,
-    source: MessageSource,
-    lease: Lease,
-    abandon: AbortSignal,
-  ): Promise<void> {
+  private async attempt(message: ReceivedMessage, source: MessageSource, lease: Lease): Promise<void> {
     const { clock, workers, events, logger } = this.options;
     const started = clock.now();
-    const { ending, commit } = await this.run(message, lease, abandon);
+    const { ending, commit } = await this.run(message, lease);
     if (ending.kind === 'abandoned') {
       // Shutdown's grace ran out: not acknowledged, left for another consumer to claim.
       await this.release(message, lease);
@@ -154,7 +169,7 @@ export class MessageProcessor {
       case 'ack':
         if (settlement.note !== undefined) logger.warn({ deliveryId: message.deliveryId }, settlement.note);
         if (commit === 'committed') events.emit('done-marked', { message, via: 'commit' });
-        if (settlement.markDone && !(await this.markDone(message, source, lease, abandon))) return;
+        if (settlement.markDone && !(await this.markDone(message, source, lease))) return;
         await this.ack(message, source);
         return;
       case 'retry':
@@ -172,15 +187,19 @@ export class MessageProcessor {
   private async run(
     message: ReceivedMessage,
     lease: Lease,
-    abandon: AbortSignal,
   ): Promise<{ ending: Ending; commit: CommitState }> {
-    const { store, clock, handler, workers } = this.options;
+    const { store, clock, handler, workers, abandon } = this.options;
     const controller = new AbortController();
-    let interruption: Ending | undefined;
-    const interrupt = (ending: Ending, reason: string): void => {
-      if (interruption !== undefined) return;
-      interruption = ending;
+    let finish: (ending: Ending) => void = () => undefined;
+    const ended = new Promise<Ending>((resolve) => {
+      finish = resolve;
+    });
+    let over = false;
+    const interrupt: Interrupt = (ending, reason) => {
+      if (over) return;
+      over = true;
       controller.abort(new Error(reason));
+      finish(ending);
     };
     const renewer = new LeaseRenewer({
       store,
@@ -196,44 +215,33 @@ export class MessageProcessor {
     const timeout = clock.schedule(workers.handlerTimeoutMs, () => {
       interrupt({ kind: 'timed-out', afterMs: workers.handlerTimeoutMs }, 'handler timeout');
     });
-    const onAbandon = (): void => {
-      interrupt({ kind: 'abandoned' }, 'shutdown grace is over');
-    };
-    abandon.addEventListener('abort', onAbandon, { once: true });
-    if (abandon.aborted) onAbandon();
+    this.running.add(interrupt);
+    if (abandon.aborted) interrupt({ kind: 'abandoned' }, 'shutdown grace is over');
     const context = new DeliveryContext(lease, store, controller.signal);
     renewer.start();
     try {
-      const handled = Promise.resolve()
-        .then(() => handler(message, context))
-        .then(checked, (error: unknown): AttemptResult => ({ kind: 'threw', error }));
-      const interrupted = new Promise<undefined>((resolve) => {
-        controller.signal.addEventListener(
-          'abort',
-          () => {
-            resolve(undefined);
-          },
-          { once: true },
-        );
-        if (controller.signal.aborted) resolve(undefined);
+      let attempted: Promise<AttemptResult>;
+      try {
+        attempted = Promise.resolve(handler(message, context)).then(checked, threw);
+      } catch (error) {
+        attempted = Promise.resolve(threw(error));
+      }
+      void attempted.then((result) => {
+        if (over) return;
+        over = true;
+        finish(result);
       });
-      const ended = await Promise.race([handled, interrupted]);
-      return { ending: ended ?? interruption ?? { kind: 'abandoned' }, commit: await context.commitState() };
+      return { ending: await ended, commit: await context.commitState() };
     } finally {
       timeout.cancel();
       renewer.stop();
-      abandon.removeEventListener('abort', onAbandon);
+      this.running.delete(interrupt);
     }
   }
 
   /** True once the delivery is done (by this mark or already); false when the message was not settled. */
-  private async markDone(
-    message: ReceivedMessage,
-    source: MessageSource,
-    lease: Lease,
-    abandon: AbortSignal,
-  ): Promise<boolean> {
-    const { store, clock, storeBackoff, events, workers } = this.options;
+  private async markDone(message: ReceivedMessage, source: MessageSource, lease: Lease): Promise<boolean> {
+    const { store, clock, storeBackoff, events, workers, abandon } = this.options;
     const result = await markDoneUntilLanded(lease, {
       store,
       clock,

@@ -10,13 +10,16 @@
  *   give such messages an id of their own, so this is a bug).
  * - `IDEMPOTENCY_UNEXPECTED_REPLY`: a script answered something it never returns (a different script
  *   under the same SHA, or a proxy in between).
+ * - `IDEMPOTENCY_TIMEOUT`: the store did not answer within the command timeout (down, or the
+ *   connection is being re-established); the command may still land later.
  */
 export type IdempotencyErrorCode =
   | 'IDEMPOTENCY_INVALID_COMMIT'
   | 'IDEMPOTENCY_COMMIT_REFUSED'
   | 'IDEMPOTENCY_COMMIT_FAILED'
   | 'IDEMPOTENCY_INVALID_DELIVERY_ID'
-  | 'IDEMPOTENCY_UNEXPECTED_REPLY';
+  | 'IDEMPOTENCY_UNEXPECTED_REPLY'
+  | 'IDEMPOTENCY_TIMEOUT';
 
 export class IdempotencyError extends Error {
   readonly code: IdempotencyErrorCode;

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { Clock } from '../clock.ts';
+import { TurnPipeline } from '../redis/turn-pipeline.ts';
 import type { CommitOperation } from './commit-transaction.ts';
 import { IdempotencyError } from './idempotency-error.ts';
 import { deliveryKeys } from './keys.ts';
@@ -29,6 +31,13 @@ export interface IdempotencyStoreOptions {
   doneRetentionMs: number;
   /** Who takes leases (the consumer name): written into tokens so a held lease names its worker. */
   owner: string;
+  /**
+   * A call not answered within this time fails (IDEMPOTENCY_TIMEOUT) rather than holding a handler
+   * slot while the connection is re-established; its command may still land later. Default: none.
+   */
+  commandTimeoutMs?: number;
+  /** Times `commandTimeoutMs`; a CoalescingClock keeps that cheap. Required with a timeout. */
+  clock?: Clock;
 }
 
 /**
@@ -39,20 +48,30 @@ export interface IdempotencyStoreOptions {
 export class IdempotencyStore {
   readonly leaseMs: number;
   private readonly client: Redis;
+  /** Script calls made in one turn (the leases or done marks of a batch) share one round trip. */
+  private readonly scripts: TurnPipeline;
   private readonly keyPrefix: string;
   private readonly doneRetentionMs: number;
-  private readonly owner: string;
+  /** Tokens are `<owner>:<this store's random id>:<sequence>`: unique without a UUID per lease. */
+  private readonly tokenPrefix: string;
+  private leases = 0;
+  private readonly deadline: { ms: number; clock: Clock } | undefined;
 
   constructor(options: IdempotencyStoreOptions) {
     this.client = options.client;
     this.keyPrefix = options.keyPrefix;
     this.leaseMs = options.leaseMs;
     this.doneRetentionMs = options.doneRetentionMs;
-    this.owner = options.owner;
+    this.tokenPrefix = `${options.owner}:${randomUUID()}:`;
+    if (options.commandTimeoutMs !== undefined) {
+      if (options.clock === undefined) throw new RangeError('a command timeout needs a clock');
+      this.deadline = { ms: options.commandTimeoutMs, clock: options.clock };
+    }
+    this.scripts = new TurnPipeline(options.client);
   }
 
   async acquire(deliveryId: string): Promise<AcquireResult> {
-    const token = `${this.owner}:${randomUUID()}`;
+    const token = `${this.tokenPrefix}${++this.leases}`;
     const reply = await this.run(ACQUIRE, deliveryId, [token, this.leaseMs]);
     if (Array.isArray(reply)) {
       const [state, remaining] = reply as unknown[];
@@ -109,11 +128,12 @@ export class IdempotencyStore {
   }
 
   async isDone(deliveryId: string): Promise<boolean> {
-    return (await this.client.exists(deliveryKeys(this.keyPrefix, deliveryId).done)) === 1;
+    const done = deliveryKeys(this.keyPrefix, deliveryId).done;
+    return (await this.bounded(this.client.exists(done), 'the done-mark check', deliveryId)) === 1;
   }
 
   async ping(): Promise<void> {
-    await this.client.ping();
+    await this.bounded(this.client.ping(), 'PING', '(none)');
   }
 
   async close(): Promise<void> {
@@ -127,7 +147,41 @@ export class IdempotencyStore {
     extraKeys: readonly string[] = [],
   ): Promise<unknown> {
     const keys = deliveryKeys(this.keyPrefix, deliveryId);
-    return script.run(this.client, [keys.lease, keys.done, ...extraKeys], args);
+    return this.bounded(
+      script.run(this.scripts, [keys.lease, keys.done, ...extraKeys], args),
+      script,
+      deliveryId,
+    );
+  }
+
+  /**
+   * `work`, failed with IDEMPOTENCY_TIMEOUT once it has taken longer than the command timeout. `what`
+   * is a script or a description; its text is only built for the error (this runs twice per message).
+   */
+  private bounded<T>(work: Promise<T>, what: LuaScript | string, deliveryId: string): Promise<T> {
+    const deadline = this.deadline;
+    if (deadline === undefined) return work;
+    return new Promise((resolve, reject) => {
+      const timer = deadline.clock.schedule(deadline.ms, () => {
+        reject(
+          new IdempotencyError(
+            'IDEMPOTENCY_TIMEOUT',
+            deliveryId,
+            `the store did not answer ${typeof what === 'string' ? what : `the ${what.name} script`} within ${deadline.ms} ms`,
+          ),
+        );
+      });
+      work.then(
+        (value) => {
+          timer.cancel();
+          resolve(value);
+        },
+        (error: unknown) => {
+          timer.cancel();
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
   }
 
   private unexpected(step: string, deliveryId: string, reply: unknown): IdempotencyError {

@@ -4,29 +4,38 @@ import { LuaScript } from './lua-script.ts';
 // Every script takes KEYS[1] = lease key, KEYS[2] = done key (one hash slot), ARGV[1] = lease token.
 
 /** ARGV[2] = lease ms. → {'done'} | {'acquired'} | {'held', remaining ms}. */
-export const ACQUIRE = new LuaScript(`
+export const ACQUIRE = new LuaScript(
+  'acquire',
+  `
 if redis.call('EXISTS', KEYS[2]) == 1 then return {'done'} end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {'acquired'} end
 return {'held', redis.call('PTTL', KEYS[1])}
-`);
+`,
+);
 
 /** ARGV[2] = lease ms. → 1 renewed, 0 the lease is no longer ours. */
-export const RENEW = new LuaScript(`
+export const RENEW = new LuaScript(
+  'renew',
+  `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return 1
 end
 return 0
-`);
+`,
+);
 
 /** → 1 released, 0 the lease was not ours (expired, or taken by another worker). */
-export const RELEASE = new LuaScript(`
+export const RELEASE = new LuaScript(
+  'release',
+  `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])
   return 1
 end
 return 0
-`);
+`,
+);
 
 /**
  * Shared head of the two finishing scripts. A done mark under our own token means an earlier try of
@@ -50,9 +59,12 @@ if holder then redis.call('DEL', KEYS[1]) end
 `;
 
 /** ARGV[2] = retention ms. → 'marked' | 'already-done' | 'lost'. */
-export const MARK_DONE = new LuaScript(`${finishGuard('marked')}${FINISH}
+export const MARK_DONE = new LuaScript(
+  'mark-done',
+  `${finishGuard('marked')}${FINISH}
 return 'marked'
-`);
+`,
+);
 
 const allowedCommands = Object.entries(COMMIT_COMMANDS)
   .map(([command, type]) => `${command} = '${type}'`)
@@ -66,7 +78,9 @@ const allowedCommands = Object.entries(COMMIT_COMMANDS)
  * checked before the first write (tracking the type each earlier operation leaves behind). Refusals
  * start with QSCOMMIT; any other error would come from a write itself.
  */
-export const COMMIT = new LuaScript(`${finishGuard('committed')}
+export const COMMIT = new LuaScript(
+  'commit',
+  `${finishGuard('committed')}
 local allowed = { ${allowedCommands} }
 local function refuse(message) return redis.error_reply('QSCOMMIT ' .. message) end
 local function integer(value) return value == false or string.match(value, '^-?%d+$') ~= nil end
@@ -93,4 +107,5 @@ for _, op in ipairs(ops) do
 end
 ${FINISH}
 return 'committed'
-`);
+`,
+);

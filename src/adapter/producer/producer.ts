@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { systemClock, timeoutSignal, type Clock } from '../clock.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import type { BackendKind, OutgoingMessage, QueueBackend } from '../types.ts';
 import { PublishError, type PublishRefusal } from './publish-error.ts';
 
@@ -97,35 +97,55 @@ export class Producer extends EventEmitter<ProducerEvents> {
     await Promise.all([this.primary.close(), this.fallback?.close()]);
   }
 
-  private async attempt(
+  /**
+   * One back end's try within `budgetMs`. The budget holds even against a back end that ignores its
+   * signal: the attempt ends when the budget or the caller's signal does, whatever the back end does.
+   */
+  private attempt(
     backend: QueueBackend,
     message: OutgoingMessage,
     budgetMs: number,
     signal: AbortSignal | undefined,
   ): Promise<{ messageId: string } | { refusal: PublishRefusal }> {
-    if (budgetMs <= 0) {
-      const error = new Error('no time left in the publish budget');
-      return { refusal: { backend: backend.kind, error, timedOut: true } };
-    }
-    const timeout = timeoutSignal(this.clock, budgetMs);
-    const attemptSignal = signal === undefined ? timeout.signal : AbortSignal.any([signal, timeout.signal]);
-    // The budget holds even against a back end that ignores its signal.
-    let onAbort = (): void => undefined;
-    const abandoned = new Promise<never>((_, reject) => {
-      onAbort = () => {
-        reject(attemptSignal.reason as Error);
-      };
-      if (attemptSignal.aborted) onAbort();
-      else attemptSignal.addEventListener('abort', onAbort, { once: true });
+    const refusal = (error: Error, timedOut: boolean): { refusal: PublishRefusal } => ({
+      refusal: { backend: backend.kind, error, timedOut },
     });
-    try {
-      return await Promise.race([backend.publish(message, attemptSignal), abandoned]);
-    } catch (error) {
-      const reason = error instanceof Error ? error : new Error(String(error));
-      return { refusal: { backend: backend.kind, error: reason, timedOut: timeout.signal.aborted } };
-    } finally {
-      timeout.cancel();
-      attemptSignal.removeEventListener('abort', onAbort);
+    if (budgetMs <= 0) {
+      return Promise.resolve(refusal(new Error('no time left in the publish budget'), true));
     }
+    // One controller and one timer per attempt; nothing else per publish (this runs per webhook).
+    return new Promise((resolve) => {
+      const controller = new AbortController();
+      const end = (result: { messageId: string } | { refusal: PublishRefusal }): void => {
+        timer.cancel();
+        signal?.removeEventListener('abort', onCallerAbort);
+        resolve(result);
+      };
+      const giveUp = (reason: Error, timedOut: boolean): void => {
+        if (controller.signal.aborted) return;
+        controller.abort(reason);
+        end(refusal(reason, timedOut));
+      };
+      const timer = this.clock.schedule(budgetMs, () => {
+        giveUp(new DOMException(`timed out after ${budgetMs} ms`, 'TimeoutError'), true);
+      });
+      const onCallerAbort = (): void => {
+        giveUp(asError(signal?.reason), false);
+      };
+      if (signal?.aborted) onCallerAbort();
+      else signal?.addEventListener('abort', onCallerAbort, { once: true });
+      backend.publish(message, controller.signal).then(
+        (accepted) => {
+          if (!controller.signal.aborted) end(accepted);
+        },
+        (error: unknown) => {
+          if (!controller.signal.aborted) end(refusal(asError(error), false));
+        },
+      );
+    });
   }
+}
+
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
 }

@@ -38,14 +38,13 @@ export function encodeEntry(message: OutgoingMessage): string[] {
   return fields;
 }
 
-/** First value of each field name (XADD allows repeated names; later ones are ignored). */
-function firstValues(fields: readonly string[]): Map<string, string> {
-  const values = new Map<string, string>();
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const name = fields[i] as string;
-    if (!values.has(name)) values.set(name, fields[i + 1] as string);
-  }
-  return values;
+/**
+ * The first value of field `name` (XADD allows repeated names; later ones are ignored). A scan per
+ * field rather than a map of all of them: an entry has three fields, and this runs per message.
+ */
+function firstValue(fields: readonly string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
 }
 
 function decodeAttributes(text: string): Record<string, string> | string {
@@ -66,14 +65,13 @@ function decodeAttributes(text: string): Record<string, string> | string {
 
 /** The message an entry carries, or why it carries none (such entries go to the DLQ). */
 export function decodeEntry(fields: readonly string[]): DecodedEntry {
-  const values = firstValues(fields);
-  const deliveryId = values.get(ENTRY_FIELDS.deliveryId);
-  const body = values.get(ENTRY_FIELDS.body);
+  const deliveryId = firstValue(fields, ENTRY_FIELDS.deliveryId);
+  const body = firstValue(fields, ENTRY_FIELDS.body);
   if (deliveryId === undefined || deliveryId === '') {
     return { ok: false, problem: `field ${ENTRY_FIELDS.deliveryId} is missing or empty` };
   }
   if (body === undefined) return { ok: false, problem: `field ${ENTRY_FIELDS.body} is missing` };
-  const attributesText = values.get(ENTRY_FIELDS.attributes);
+  const attributesText = firstValue(fields, ENTRY_FIELDS.attributes);
   if (attributesText === undefined) return { ok: true, message: { deliveryId, body } };
   const attributes = decodeAttributes(attributesText);
   if (typeof attributes === 'string') return { ok: false, problem: attributes };

@@ -10,10 +10,12 @@ import type {
 } from '../types.ts';
 import { BlockingReader } from './blocking-reader.ts';
 import { withDeadline } from './deadline.ts';
+import type { DurabilityReport } from './durability.ts';
 import { deadLetterFields, decodeEntry, encodeEntry } from './entry-codec.ts';
 import { commandError, RedisStreamsError, type RedisStreamsErrorContext } from './errors.ts';
 import { resolveOptions, type RedisStreamsOptions, type ResolvedOptions } from './options.ts';
 import { PendingRecovery, type Delivery } from './pending-recovery.ts';
+import { readDurability } from './read-durability.ts';
 import { sendCommand } from './send-command.ts';
 import { idTimestampMs } from './stream-id.ts';
 import { StreamAppender } from './stream-appender.ts';
@@ -211,6 +213,22 @@ export class RedisStreamsBackend implements QueueBackend {
       now: this.options.clock.now(),
       activeConsumerWindowMs: this.options.activeConsumerWindowMs,
       lostToTrimming: this.recovery.lostToTrimming,
+    });
+  }
+
+  /**
+   * The write-loss window of this setting (DESIGN.md §1): replication (connected replicas, and the
+   * WAIT every publish makes) and persistence (AOF and its fsync policy, RDB snapshots), from INFO
+   * and CONFIG GET. What the server will not tell (ACLs often deny CONFIG) is reported as unknown,
+   * never assumed safe.
+   */
+  async durability(): Promise<DurabilityReport> {
+    this.assertOpen();
+    return readDurability({
+      client: this.commands,
+      where: this.where,
+      wait: this.config.waitReplicas,
+      now: this.options.clock.now(),
     });
   }
 

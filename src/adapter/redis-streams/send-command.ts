@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
+import type { CommandSender } from '../redis/turn-pipeline.ts';
 import { commandError, type RedisStreamsErrorContext } from './errors.ts';
 
 /** Runs one command; a failure comes back as a coded error that names the command and where it ran. */
 export async function sendCommand(
-  client: Redis,
+  client: CommandSender,
   context: RedisStreamsErrorContext,
   command: string,
   args: readonly (string | number)[],

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RedisStreamsConfig } from '../config.ts';
+import { TurnPipeline } from '../redis/turn-pipeline.ts';
 import { RedisStreamsError, type RedisStreamsErrorContext } from './errors.ts';
 import { asNumber, asString } from './reply-shape.ts';
 import { sendCommand } from './send-command.ts';
@@ -19,9 +20,12 @@ export interface StreamAppenderOptions {
  */
 export class StreamAppender {
   private readonly options: StreamAppenderOptions;
+  /** Concurrent publishes share round trips: the XADDs of one turn go out as one pipeline. */
+  private readonly pipeline: TurnPipeline;
 
   constructor(options: StreamAppenderOptions) {
     this.options = options;
+    this.pipeline = new TurnPipeline(options.client);
   }
 
   async append(key: string, fields: readonly string[], signal?: AbortSignal): Promise<string> {
@@ -58,16 +62,23 @@ export class StreamAppender {
         where,
       );
     if (signal?.aborted) return Promise.reject(aborted());
-    const sent = sendCommand(this.options.client, where, command, args);
+    const sent = sendCommand(this.pipeline, where, command, args);
     if (signal === undefined) return sent;
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {
         reject(aborted());
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      sent.then(resolve, reject).finally(() => {
-        signal.removeEventListener('abort', onAbort);
-      });
+      sent.then(
+        (reply) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(reply);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
     });
   }
 }

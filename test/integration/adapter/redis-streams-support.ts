@@ -20,6 +20,17 @@ export function streamsRedis(): RedisConnectionConfig {
   return { endpoint: { kind: 'standalone', address: { host, port } } };
 }
 
+/** The TLS server as the adapter's configuration names it: CA, client certificate, ACL user. */
+export function tlsStreamsRedis(): RedisConnectionConfig {
+  const endpoint = required('tlsRedis');
+  return {
+    endpoint: { kind: 'standalone', address: { host: endpoint.host, port: endpoint.port } },
+    username: endpoint.username,
+    password: endpoint.password,
+    tls: { caFile: endpoint.caFile, certFile: endpoint.certFile, keyFile: endpoint.keyFile },
+  };
+}
+
 /** ioredis options for checking the same server behind the back end's back. */
 export function streamsRedisOptions(): RedisConnectionOptions {
   const { host, port } = required('redis').streams;

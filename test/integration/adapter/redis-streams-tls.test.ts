@@ -1,20 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RedisConnectionConfig } from '../../../src/adapter/config.ts';
 import type { ReceivedMessage } from '../../../src/adapter/types.ts';
 import { required } from '../../env/test-environment.ts';
 import { tlsRedisOptions } from '../../env/tls-redis.ts';
-import { BackendPool, delivery, receiveCount, testConfig } from './redis-streams-support.ts';
-
-/** The TLS server as the adapter's configuration names it: CA, client certificate, ACL user. */
-function tlsConnection(): RedisConnectionConfig {
-  const endpoint = required('tlsRedis');
-  return {
-    endpoint: { kind: 'standalone', address: { host: endpoint.host, port: endpoint.port } },
-    username: endpoint.username,
-    password: endpoint.password,
-    tls: { caFile: endpoint.caFile, certFile: endpoint.certFile, keyFile: endpoint.keyFile },
-  };
-}
+import { BackendPool, delivery, receiveCount, testConfig, tlsStreamsRedis } from './redis-streams-support.ts';
 
 describe('redis streams back end over TLS with a least-privilege ACL user', () => {
   const pool = new BackendPool(() => tlsRedisOptions(required('tlsRedis')));
@@ -24,7 +12,7 @@ describe('redis streams back end over TLS with a least-privilege ACL user', () =
   // the back end, the dead-letter stream and maintenance included, must do with stream commands.
   it('round trip, retry, dead letter, stats and maintenance, all within the ACL grant', async () => {
     // testConfig names streams queueshift:test:<uuid>, inside the user's key pattern.
-    const config = testConfig({ connection: tlsConnection(), claimIdleMs: 300 });
+    const config = testConfig({ connection: tlsStreamsRedis(), claimIdleMs: 300 });
     const backend = pool.create(config, { claimIntervalMs: 20 });
     await backend.ping();
     await backend.ensureGroup();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../../../../src/adapter/consumer/backoff.ts';
-import { pause, timeoutSignal } from '../../../../src/adapter/clock.ts';
+import { pause } from '../../../../src/adapter/clock.ts';
 import { ManualClock } from '../../../support/manual-clock.ts';
 
 describe('pause', () => {
@@ -21,25 +21,6 @@ describe('pause', () => {
     controller.abort();
     await paused;
     expect(clock.scheduled).toBe(0);
-  });
-});
-
-describe('timeoutSignal', () => {
-  it('aborts with a TimeoutError after its budget', async () => {
-    const clock = new ManualClock();
-    const { signal } = timeoutSignal(clock, 1_500);
-    await clock.advance(1_499);
-    expect(signal.aborted).toBe(false);
-    await clock.advance(1);
-    expect(signal.reason).toMatchObject({ name: 'TimeoutError', message: 'timed out after 1500 ms' });
-  });
-
-  it('never aborts once cancelled', async () => {
-    const clock = new ManualClock();
-    const { signal, cancel } = timeoutSignal(clock, 100);
-    cancel();
-    await clock.advance(1_000);
-    expect(signal.aborted).toBe(false);
   });
 });
 
