@@ -16,7 +16,7 @@ export {
   type BackendSettings,
 } from './factory.ts';
 
-export { systemClock, type Clock, type ScheduledTimer } from './clock.ts';
+export { pause, systemClock, type Clock, type ScheduledTimer } from './clock.ts';
 export type { ConsumerPool } from './consumer/consumer-pool.ts';
 export type { ConsumerEvents, SettledAs } from './consumer/consumer-events.ts';
 export {

@@ -3,14 +3,15 @@
  * same way: blank means unset, and every problem names its variable, so one run reports them all.
  */
 import {
+  duration,
   listenHost,
   nonBlank,
   port,
   problemsOf,
   token,
-  wholeNumber,
   type ConfigProblem,
   type Environment,
+  wholeNumber,
 } from '../adapter/env-fields.ts';
 import { z } from 'zod';
 import { LOG_LEVELS, type LogLevel } from '../observability/logger.ts';
@@ -33,6 +34,7 @@ export interface WebhookEnvSettings extends CommonSettings {
   secret: string;
   path: string;
   maxBodyBytes: number;
+  shutdownDelayMs: number;
 }
 
 export interface WorkerEnvSettings extends CommonSettings {
@@ -64,6 +66,7 @@ const webhookVariables = z.object({
     )
     .optional(),
   WEBHOOK_MAX_BODY_BYTES: wholeNumber(1_024, 100 * 1024 * 1024).optional(),
+  WEBHOOK_SHUTDOWN_DELAY: duration.optional(),
 });
 
 const workerVariables = z.object({
@@ -132,6 +135,7 @@ export function parseWebhookSettings(
       secret: secret.secret,
       path: values.WEBHOOK_PATH ?? '/webhook',
       maxBodyBytes: values.WEBHOOK_MAX_BODY_BYTES ?? GITHUB_MAX_PAYLOAD_BYTES,
+      shutdownDelayMs: values.WEBHOOK_SHUTDOWN_DELAY ?? 0,
     },
   };
 }

@@ -25,12 +25,17 @@ export function prepareWebhook(env: Environment, context: EnvContext): ParseResu
       secret: settings.secret,
       path: settings.path,
       maxBodyBytes: settings.maxBodyBytes,
+      shutdownDelayMs: settings.shutdownDelayMs,
     },
     logger,
   });
   return {
     ok: true,
-    config: { service, logger, stopBudgetMs: producer.publishTimeoutMs + STOP_MARGIN_MS },
+    config: {
+      service,
+      logger,
+      stopBudgetMs: settings.shutdownDelayMs + producer.publishTimeoutMs + STOP_MARGIN_MS,
+    },
     warnings: parsed.warnings,
   };
 }

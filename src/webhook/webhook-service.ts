@@ -1,4 +1,4 @@
-import { createProducer, systemClock, type Clock, type ProducerConfig } from '../adapter/index.ts';
+import { createProducer, pause, systemClock, type Clock, type ProducerConfig } from '../adapter/index.ts';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { Readiness } from '../observability/readiness.ts';
@@ -20,6 +20,11 @@ export interface WebhookSettings {
   path: string;
   /** Default GitHub's cap, 25 MB. */
   maxBodyBytes: number;
+  /**
+   * After SIGTERM: how long to keep serving while unready, so load balancers (a Service's endpoints)
+   * stop sending here before connections are refused. Default 0.
+   */
+  shutdownDelayMs: number;
 }
 
 export interface WebhookServiceOptions {
@@ -79,8 +84,12 @@ export class WebhookService implements Service {
         'webhook listening',
       );
       await untilAborted(signal);
-      logger.info('shutting down: no new connections; finishing requests in progress');
       readiness.drain();
+      if (settings.shutdownDelayMs > 0) {
+        logger.info({ delayMs: settings.shutdownDelayMs }, 'shutting down: unready, still serving');
+        await pause(clock, settings.shutdownDelayMs);
+      }
+      logger.info('shutting down: no new connections; finishing requests in progress');
       await server.close(config.publishTimeoutMs + SHUTDOWN_MARGIN_MS);
     } finally {
       await producer.close();

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../env/wait.ts';
 import { TestQueues } from '../adapter/fixtures/test-queues.ts';
-import { exampleDelivery, exampleDeliveries, githubHeaders, sendAll } from './fixtures/deliveries.ts';
+import { exampleDelivery, exampleDeliveries, githubHeaders, send, sendAll } from './fixtures/deliveries.ts';
 import { webhookEnv, workerEnv } from './fixtures/pipeline-env.ts';
 import { publishedCount } from './fixtures/published-count.ts';
 import { ServiceGroup, type ServiceProcess } from './fixtures/service-process.ts';
@@ -64,6 +64,27 @@ describe('graceful shutdown on SIGTERM', () => {
     expect(await webhook.exited).toEqual({ code: 0, signal: null });
     // Its connection closed with the answer: the process did not sit out its shutdown grace (5 s).
     expect(Date.now() - answered).toBeLessThan(2_000);
+    expect(await publishedCount(queues)).toBe(1);
+  });
+
+  it('webhook with WEBHOOK_SHUTDOWN_DELAY: unready at once, still accepting deliveries for the delay, then refusing; exit 0', async () => {
+    queues = await TestQueues.create('redis');
+    const webhook = await services.startReady('webhook', {
+      ...(await webhookEnv(queues, { queueType: 'redis', secret: SECRET })),
+      WEBHOOK_SHUTDOWN_DELAY: '2s',
+    });
+    const signalled = Date.now();
+    webhook.signal('SIGTERM');
+    await waitUntil(async () => (await fetch(webhook.url('/readyz'))).status === 503, {
+      what: 'the webhook to report itself unready',
+    });
+    // A load balancer that has not yet seen the pod go unready still reaches it.
+    expect(await send(webhook.url('/webhook'), exampleDelivery('push'), SECRET)).toBe(202);
+    expect(Date.now() - signalled).toBeLessThan(2_000);
+
+    expect(await webhook.exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalled).toBeGreaterThanOrEqual(2_000);
+    await expect(fetch(webhook.url('/healthz'))).rejects.toThrow();
     expect(await publishedCount(queues)).toBe(1);
   });
 
