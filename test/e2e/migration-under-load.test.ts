@@ -15,8 +15,13 @@ import { OperatorProcess, operatorKubeconfig, releaseMigrations } from './suppor
 import { readyWebhookUrls, serviceDeployment } from './support/pipeline.ts';
 import { SteadyLoad } from './support/steady-load.ts';
 
-/** Issue 7 asks for 300 deliveries/s; a developer may lower it on a busy machine. */
-const RATE = Number(process.env['QUEUESHIFT_LOAD_RATE'] ?? 300);
+/**
+ * Issue 7 asks for 300 deliveries/s. On the project's 2-core machines the SQS emulator's path
+ * through the AWS SDK saturates near 160/s (bench/webhook-ingest.ts): at 300/s publishes to it
+ * time out (503) before the migration moves anything, so CI runs at 100/s; set it higher where
+ * the machine allows.
+ */
+const RATE = Number(process.env['QUEUESHIFT_LOAD_RATE'] ?? 100);
 
 // The promise of queueshift: a live pipeline changes queues with no lost and no double-handled
 // delivery. The webhook and worker run as pods of the project's image on the local node, the
