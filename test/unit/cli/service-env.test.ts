@@ -31,6 +31,7 @@ describe('webhook settings from the environment', () => {
         secret: 'x',
         path: '/webhook',
         maxBodyBytes: GITHUB_MAX_PAYLOAD_BYTES,
+        shutdownDelayMs: 0,
       },
     });
   });
@@ -45,6 +46,7 @@ describe('webhook settings from the environment', () => {
         WEBHOOK_SECRET_FILE: '/var/run/secrets/webhook/secret',
         WEBHOOK_PATH: '/github/events',
         WEBHOOK_MAX_BODY_BYTES: '1048576',
+        WEBHOOK_SHUTDOWN_DELAY: '5s',
       },
       context,
     );
@@ -60,6 +62,7 @@ describe('webhook settings from the environment', () => {
         secret: 's3cr3t with spaces ',
         path: '/github/events',
         maxBodyBytes: 1_048_576,
+        shutdownDelayMs: 5_000,
       },
     });
   });
