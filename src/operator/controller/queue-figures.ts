@@ -8,6 +8,7 @@ import {
   type QueueBackend,
   type RedisStreamStats,
 } from '../../adapter/index.ts';
+import { hostPort, redisEndpoint, sqsConfig } from '../api/queue-endpoints.ts';
 import type { QueueMigrationSpec } from '../api/spec-schema.ts';
 
 /** Figures the stage machine's drains and the analysis wait on; unknown is never reported as 0. */
@@ -23,33 +24,17 @@ export interface QueueFigures {
 }
 
 function sqsSettings(spec: QueueMigrationSpec): BackendSettings {
-  const { sqs } = spec;
-  return {
-    sqs: {
-      queueUrl: sqs.queueUrl,
-      ...(sqs.deadLetterQueueUrl !== undefined && { deadLetterQueueUrl: sqs.deadLetterQueueUrl }),
-      region: sqs.region,
-      ...(sqs.endpoint !== undefined && { endpoint: sqs.endpoint }),
-      waitTimeSeconds: 0,
-      visibilityTimeoutSeconds: 30,
-      maxDeliveries: 5,
-    },
-  };
+  return { sqs: sqsConfig(spec.sqs, 0) };
 }
 
 function redisSettings(spec: QueueMigrationSpec): BackendSettings {
   const { redis } = spec;
-  const endpoint =
-    redis.endpoint.mode === 'standalone'
-      ? { kind: 'standalone' as const, address: hostPort(redis.endpoint.address) }
-      : {
-          kind: 'sentinel' as const,
-          masterName: redis.endpoint.masterName,
-          sentinels: redis.endpoint.sentinels.map(hostPort),
-        };
   return {
     redis: {
-      connection: { endpoint, ...(redis.username !== undefined && { username: redis.username }) },
+      connection: {
+        endpoint: redisEndpoint(redis),
+        ...(redis.username !== undefined && { username: redis.username }),
+      },
       stream: redis.stream,
       group: redis.group,
       // Only stats are read through it: the name never joins the group.
@@ -59,11 +44,6 @@ function redisSettings(spec: QueueMigrationSpec): BackendSettings {
       maxDeliveries: 5,
     },
   };
-}
-
-function hostPort(text: string): { host: string; port: number } {
-  const colon = text.lastIndexOf(':');
-  return { host: text.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(text.slice(colon + 1)) };
 }
 
 const reason = (error: unknown): string => (error instanceof Error ? error.message : String(error));

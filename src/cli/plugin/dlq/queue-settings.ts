@@ -1,12 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type {
-  HostPort,
-  RedisConnectionConfig,
-  RedisStreamsConfig,
-  SqsConfig,
-} from '../../../adapter/index.ts';
+import type { RedisConnectionConfig, RedisStreamsConfig, SqsConfig } from '../../../adapter/index.ts';
+import { redisEndpoint, sqsConfig } from '../../../operator/api/queue-endpoints.ts';
 import { queueMigrationSpec, type QueueMigrationSpec } from '../../../operator/api/spec-schema.ts';
 import type { MigrationClient, ObjectRef } from '../migration-client.ts';
 import { PluginError } from '../plugin-error.ts';
@@ -33,25 +29,13 @@ export function migrationSpec(spec: unknown, ref: ObjectRef): QueueMigrationSpec
   );
 }
 
-function hostPort(text: string): HostPort {
-  const colon = text.lastIndexOf(':');
-  return { host: text.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(text.slice(colon + 1)) };
-}
-
 async function connection(
   redis: QueueMigrationSpec['redis'],
   namespace: string,
   client: MigrationClient,
   scratch: () => string,
 ): Promise<RedisConnectionConfig> {
-  const endpoint =
-    redis.endpoint.mode === 'standalone'
-      ? { kind: 'standalone' as const, address: hostPort(redis.endpoint.address) }
-      : {
-          kind: 'sentinel' as const,
-          masterName: redis.endpoint.masterName,
-          sentinels: redis.endpoint.sentinels.map(hostPort),
-        };
+  const endpoint = redisEndpoint(redis);
   const password =
     redis.passwordSecretRef === undefined
       ? undefined
@@ -116,15 +100,7 @@ export async function resolveQueueSettings(
         claimIdleMs: 60_000,
         maxDeliveries: 5,
       },
-      sqs: {
-        queueUrl: sqs.queueUrl,
-        ...(sqs.deadLetterQueueUrl !== undefined && { deadLetterQueueUrl: sqs.deadLetterQueueUrl }),
-        region: sqs.region,
-        ...(sqs.endpoint !== undefined && { endpoint: sqs.endpoint }),
-        waitTimeSeconds: 1,
-        visibilityTimeoutSeconds: 30,
-        maxDeliveries: 5,
-      },
+      sqs: sqsConfig(sqs, 1),
       dispose,
     };
   } catch (error) {
