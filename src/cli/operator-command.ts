@@ -3,7 +3,6 @@
  * validated here like the services' (each problem names its variable); the operator's own code
  * gets typed settings.
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { systemClock, type Environment, type ParseResult } from '../adapter/index.ts';
 import {
@@ -26,7 +25,9 @@ import { AdapterQueueFigures } from '../operator/controller/queue-figures.ts';
 import { Reconciler } from '../operator/controller/reconciler.ts';
 import { TransitionNotifier } from '../operator/controller/transition-notifier.ts';
 import { EventRecorder } from '../operator/kube/event-recorder.ts';
+import { inClusterCredentials } from '../operator/kube/in-cluster-credentials.ts';
 import { KubeApi } from '../operator/kube/kube-api.ts';
+import { kubeconfigCredentials } from '../operator/kube/kubeconfig-credentials.ts';
 import { LeaderLease } from '../operator/kube/leader-lease.ts';
 import { createLogger, LOG_LEVELS } from '../observability/logger.ts';
 import type { EnvContext } from './configuration.ts';
@@ -43,13 +44,16 @@ const name = z
 
 const variables = z.object({
   KUBECONFIG: z.string().trim().min(1).optional(),
+  // Set by the kubelet in every pod: where the API server is when KUBECONFIG is not.
+  KUBERNETES_SERVICE_HOST: z.string().trim().min(1).optional(),
+  KUBERNETES_SERVICE_PORT: z.string().trim().min(1).optional(),
   POD_NAME: token.optional(),
   OPERATOR_NAMESPACE: name.optional(),
   OPERATOR_WATCH_NAMESPACE: name.optional(),
   OPERATOR_LEASE_NAME: name.default('queueshift-operator'),
   OPERATOR_LEASE_DURATION: duration.default(15_000),
   OPERATOR_RESYNC: duration.default(300_000),
-  OPERATOR_WORKERS: wholeNumber(1, 32).default(2),
+  OPERATOR_WORKERS: wholeNumber(1, 32).default(4),
   // Budget of one outbound call: a metric query, a Redis read, a notification.
   OPERATOR_REQUEST_TIMEOUT: duration.default(5_000),
   PORT: port.default(8081),
@@ -93,11 +97,15 @@ export function prepareOperator(env: Environment, context: EnvContext): Promise<
     secrets: [],
     base: { service: 'operator', pod: identity },
   });
-  const kubeConfig = new KubeConfig();
-  if (settings.KUBECONFIG === undefined) kubeConfig.loadFromCluster();
-  else kubeConfig.loadFromFile(settings.KUBECONFIG);
-  const api = new KubeApi(kubeConfig);
   const clock = systemClock;
+  const api = new KubeApi(
+    settings.KUBECONFIG === undefined
+      ? inClusterCredentials(
+          { host: settings.KUBERNETES_SERVICE_HOST, port: settings.KUBERNETES_SERVICE_PORT },
+          clock,
+        )
+      : kubeconfigCredentials(settings.KUBECONFIG, { clock }),
+  );
   const metrics = new OperatorMetrics();
   const figures = new AdapterQueueFigures(logger);
   const reconciler = new Reconciler({

@@ -2,6 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeApiError } from './kube-api-error.ts';
+import type { KubeCredentials } from './kube-credentials.ts';
+import { kubeConfigCredentials } from './kube-credentials-of-kube-config.ts';
 
 export const CONTENT_TYPES = {
   json: 'application/json',
@@ -34,19 +36,17 @@ function withQuery(path: string, query: RequestOptions['query']): string {
 }
 
 /**
- * The Kubernetes REST API as JSON over HTTPS, authenticated as a KubeConfig says (certificates,
- * tokens). Small on purpose: the controller needs server-side apply, the status subresource and
- * watches it can abort, with errors that carry the method, path and status.
+ * The Kubernetes REST API as JSON over HTTPS, authenticated by KubeCredentials. Small on purpose:
+ * the controller needs server-side apply, the status subresource and watches it can abort, with
+ * errors that carry the method, path and status.
  */
 export class KubeApi {
-  private readonly config: KubeConfig;
-  private readonly server: URL;
+  private readonly credentials: KubeCredentials;
+  private agent: Promise<http.Agent> | undefined;
 
-  constructor(config: KubeConfig) {
-    const cluster = config.getCurrentCluster();
-    if (cluster === null) throw new Error('the kubeconfig has no current cluster');
-    this.config = config;
-    this.server = new URL(cluster.server);
+  /** A client-node KubeConfig is accepted for the callers that build one (the plugin, tests). */
+  constructor(credentials: KubeCredentials | KubeConfig) {
+    this.credentials = 'getCurrentCluster' in credentials ? kubeConfigCredentials(credentials) : credentials;
   }
 
   private async open(
@@ -55,8 +55,12 @@ export class KubeApi {
     options: RequestOptions,
     timeoutMs: number,
   ): Promise<http.ClientRequest> {
-    const url = new URL(path, this.server);
-    const settings: https.RequestOptions = {
+    const url = new URL(path, this.credentials.server);
+    const [agent, authorization] = await Promise.all([
+      this.keepAliveAgent(),
+      this.credentials.authorization(),
+    ]);
+    const request = (url.protocol === 'https:' ? https : http).request({
       method,
       protocol: url.protocol,
       hostname: url.hostname,
@@ -65,14 +69,27 @@ export class KubeApi {
       headers: {
         Accept: CONTENT_TYPES.json,
         ...(options.body !== undefined && { 'Content-Type': options.contentType ?? CONTENT_TYPES.json }),
+        ...(authorization !== undefined && { Authorization: authorization }),
       },
+      agent,
       timeout: timeoutMs,
       ...(options.signal !== undefined && { signal: options.signal }),
-    };
-    await this.config.applyToHTTPSOptions(settings);
-    const request = (url.protocol === 'https:' ? https : http).request(settings);
+    });
     request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     return request;
+  }
+
+  /**
+   * One keep-alive agent with the TLS material serves every request: a connection per request would
+   * pay a TLS handshake and a secure context of its own, which costs the reaction time and memory
+   * of a busy controller. Credentials stay per request (headers), so a rotated token still applies.
+   */
+  private keepAliveAgent(): Promise<http.Agent> {
+    this.agent ??=
+      this.credentials.server.protocol === 'https:'
+        ? this.credentials.tls().then((tls) => new https.Agent({ keepAlive: true, ...tls }))
+        : Promise.resolve(new http.Agent({ keepAlive: true }));
+    return this.agent;
   }
 
   /** One request; resolves to the parsed answer, rejects with a KubeApiError. */

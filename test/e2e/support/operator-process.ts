@@ -65,6 +65,8 @@ export interface OperatorProcessOptions {
   logLevel?: string;
   /** OPERATOR_WORKERS; the operator's default when absent. */
   workers?: number;
+  /** The CLI entry point: src/cli/main.ts (type-stripped) unless given, e.g. a build's main.js. */
+  main?: string;
 }
 
 /**
@@ -96,7 +98,8 @@ export class OperatorProcess {
     const { options } = this;
     if (this.port === 0) this.port = await freePort();
     const log = fs.openSync(options.logFile, 'a');
-    const child = spawn(process.execPath, [path.join(ROOT, 'src', 'cli', 'main.ts'), 'operator'], {
+    const main = options.main ?? path.join(ROOT, 'src', 'cli', 'main.ts');
+    const child = spawn(process.execPath, [main, 'operator'], {
       cwd: ROOT,
       stdio: ['ignore', log, log],
       env: {

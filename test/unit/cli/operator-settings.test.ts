@@ -27,7 +27,7 @@ describe('the operator’s settings from the environment', () => {
       OPERATOR_LEASE_NAME: 'queueshift-operator',
       OPERATOR_LEASE_DURATION: 15_000,
       OPERATOR_RESYNC: 300_000,
-      OPERATOR_WORKERS: 2,
+      OPERATOR_WORKERS: 4,
       PORT: 8081,
       LOG_LEVEL: 'info',
     });
@@ -48,7 +48,7 @@ describe('the operator’s settings from the environment', () => {
       operatorNamespace: 'ops',
       OPERATOR_LEASE_DURATION: 20_000,
       OPERATOR_RESYNC: 120_000,
-      OPERATOR_WORKERS: 2,
+      OPERATOR_WORKERS: 4,
     });
   });
 
