@@ -14,7 +14,7 @@ import { waitUntil } from '../../env/wait.ts';
 import { exampleDelivery, send } from '../services/fixtures/deliveries.ts';
 import { PrivateRedis } from '../services/fixtures/private-redis.ts';
 import { ServiceGroup, type ServiceProcess } from '../services/fixtures/service-process.ts';
-import { kubectl, LEASE_NAME, TestOperator } from './fixtures/test-operator.ts';
+import { leaseNameFor, OPERATOR_NAMESPACE, TestOperator } from './fixtures/test-operator.ts';
 
 const RULES_FILE = fileURLToPath(
   new URL('../../../config/prometheus/queueshift-alerts.yaml', import.meta.url),
@@ -198,19 +198,26 @@ describe('the alerting rules, loaded into a real Prometheus that scrapes real se
     const heldElsewhere = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: { name: LEASE_NAME, namespace },
+      metadata: { name: leaseNameFor(namespace), namespace: OPERATOR_NAMESPACE },
       spec: { holderIdentity: 'operator-of-another-install', leaseDurationSeconds: 3_600 },
     };
-    const operator = await TestOperator.start(namespace, () =>
-      kubectl(['apply', '-f', '-'], JSON.stringify(heldElsewhere)),
+    const operator = await TestOperator.start(namespace, (tools) =>
+      tools.kubectl(['apply', '-f', '-'], JSON.stringify(heldElsewhere)),
     );
-    cleanups.push(() => operator.dispose());
-    targets.push({ address: new URL(operator.metricsUrl).host, labels: { namespace, pod: 'operator' } });
+    cleanups.push(async () => {
+      await operator.dispose();
+      await operator.tools.kubectl(['delete', 'lease', leaseNameFor(namespace), '-n', OPERATOR_NAMESPACE]);
+    });
+    // Scraped as in a cluster: the operator pod lives where its Lease does.
+    targets.push({
+      address: new URL(operator.metricsUrl).host,
+      labels: { namespace: OPERATOR_NAMESPACE, pod: `operator-${namespace}` },
+    });
     prometheus.scrape(targets);
 
-    const alert = await firing('QueueshiftOperatorNotLeading', { namespace });
+    const alert = await firing('QueueshiftOperatorNotLeading', { namespace: OPERATOR_NAMESPACE });
     expect(alert.labels['severity']).toBe('critical');
-    expect(alert.annotations['description']).toContain(`kubectl get lease -n ${namespace}`);
+    expect(alert.annotations['description']).toContain(`kubectl get lease -n ${OPERATOR_NAMESPACE}`);
   });
 
   // Runs last (vitest runs a file's tests in order): an alert added to the rules without a live
