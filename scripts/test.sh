@@ -26,7 +26,9 @@ step "build"
 tsc -p tsconfig.build.json
 
 results="$root/.queueshift/test-results"
-rm -rf "$results"
+# Runs under load write their reports (sent, accepted, handled, lost, handled twice, stages) here.
+reports="$root/.queueshift/reports"
+rm -rf "$results" "$reports"
 mkdir -p "$results"
 
 # tier <name> <budget-seconds>
@@ -48,6 +50,10 @@ if [[ $status -eq 0 ]]; then
   timeout --signal=TERM --kill-after=30 900 bash scripts/image/check.sh || status=$?
   [[ $status -eq 0 ]] && { tier integration 1200 || status=$?; }
   [[ $status -eq 0 ]] && { tier e2e 2700 || status=$?; }
+fi
+if compgen -G "$reports/*.txt" >/dev/null; then
+  step "reports of the runs under load"
+  cat "$reports"/*.txt
 fi
 node scripts/test-summary.ts "$results" || true
 exit "$status"
