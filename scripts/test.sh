@@ -21,7 +21,7 @@ step "lint, format, types, shell scripts"
 eslint .
 prettier --check .
 tsc -p tsconfig.json --noEmit
-shellcheck scripts/*.sh scripts/provision/*.sh scripts/image/*.sh bin/kubectl-queueshift .ci/run
+shellcheck scripts/*.sh scripts/provision/*.sh scripts/image/*.sh scripts/kind/*.sh bin/kubectl-queueshift .ci/run
 step "build"
 tsc -p tsconfig.build.json
 

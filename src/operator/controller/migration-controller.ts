@@ -90,6 +90,7 @@ export class MigrationController {
       this.index.delete(key);
       this.seenInputs.delete(key);
       void this.deps.figures.forget(key);
+      this.deps.metrics.migrations.forget(key);
       return;
     }
     const inputs = decisionInputsOf(migration);
@@ -161,6 +162,7 @@ export class MigrationController {
           path: paths.migrations(namespace),
           onList: (items) => {
             this.index.replaceAll(items.map((m) => [keyOf(m), targetsOf(m)]));
+            this.deps.metrics.migrations.keepOnly(items.map(keyOf));
             this.seenInputs.clear();
             for (const item of items) {
               this.seenInputs.set(keyOf(item), decisionInputsOf(item));
@@ -198,5 +200,7 @@ export class MigrationController {
       { once: true },
     );
     await Promise.all([...watches, ...workers]);
+    // Another replica leads now: its series are the true ones.
+    metrics.migrations.keepOnly([]);
   }
 }

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RedisStreamStats } from '../../adapter/index.ts';
 import type { AnalysisStatus } from '../api/status-schema.ts';
+import { MigrationSeries } from './migration-series.ts';
 
 /** The operator's own metrics, in a registry of its own (no global state). */
 export class OperatorMetrics {
@@ -52,6 +53,8 @@ export class OperatorMetrics {
     labelNames: ['migration', 'metric', 'verdict'] as const,
     registers: [this.registry],
   });
+  /** Phase, stage and holds of each migration, for the migration alerts and the dashboard. */
+  readonly migrations = new MigrationSeries(this.registry);
 
   /** The stream gauges from a stats reading; an unknown lag removes the lag sample. */
   observeStream(migration: string, stats: RedisStreamStats): void {

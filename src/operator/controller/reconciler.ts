@@ -102,6 +102,7 @@ export class Reconciler {
     });
     // Counted once judged: a round measured again after a failed status write counts again.
     metrics.countRound(key, status.data.analysis, decision.status.analysis);
+    metrics.migrations.observe(key, spec.data, status.data, decision.status);
     await executor.catchUpEvents(migration, status.data.history ?? []);
     await executor.run(migration, decision.actions);
     const transitions = decision.actions.flatMap((a) => (a.kind === 'recordEvent' ? [a.entry.reason] : []));

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONTROL_ANNOTATIONS } from '../../../src/operator/api/names.ts';
 import { freePort, LOOPBACK } from '../../env/ports.ts';
 import {
   RulesPrometheus,
@@ -14,6 +15,7 @@ import { waitUntil } from '../../env/wait.ts';
 import { exampleDelivery, send } from '../services/fixtures/deliveries.ts';
 import { PrivateRedis } from '../services/fixtures/private-redis.ts';
 import { ServiceGroup, type ServiceProcess } from '../services/fixtures/service-process.ts';
+import { operatorWithHeldMigrations } from './fixtures/idle-pipeline.ts';
 import { leaseNameFor, OPERATOR_NAMESPACE, TestOperator } from './fixtures/test-operator.ts';
 
 const RULES_FILE = fileURLToPath(
@@ -218,6 +220,55 @@ describe('the alerting rules, loaded into a real Prometheus that scrapes real se
     const alert = await firing('QueueshiftOperatorNotLeading', { namespace: OPERATOR_NAMESPACE });
     expect(alert.labels['severity']).toBe('critical');
     expect(alert.annotations['description']).toContain(`kubectl get lease -n ${OPERATOR_NAMESPACE}`);
+  });
+
+  it("a real operator's migrations fire the stuck, paused and rolled-back alerts", async () => {
+    const namespace = `alerts-migrations-${suffix}`;
+    const { operator, dispose } = await operatorWithHeldMigrations(namespace);
+    cleanups.push(dispose);
+    targets.push({
+      address: new URL(operator.metricsUrl).host,
+      labels: { namespace: OPERATOR_NAMESPACE, pod: `operator-${namespace}` },
+    });
+    prometheus.scrape(targets);
+
+    const stuck = await firing('QueueshiftMigrationStuck', { migration: `${namespace}/waiting` });
+    expect(stuck.labels['stage']).toBe('dual');
+    expect(Number(stuck.value)).toBeGreaterThan(2);
+    const paused = await firing('QueueshiftMigrationPaused', {
+      migration: `${namespace}/held`,
+      reason: 'SpecPaused',
+    });
+    expect(paused.annotations['description']).toContain(`kubectl queueshift status held -n ${namespace}`);
+
+    await operator.tools.kubectl([
+      'annotate',
+      'qm',
+      'waiting',
+      '-n',
+      namespace,
+      `${CONTROL_ANNOTATIONS.abort}=alerts-${suffix}`,
+    ]);
+    const rolledBack = await firing('QueueshiftMigrationRolledBack', { migration: `${namespace}/waiting` });
+    expect(['RollingBack', 'RolledBack']).toContain(rolledBack.labels['phase']);
+    // Going back is not being stuck: that alert clears.
+    await waitUntil(
+      async () =>
+        !(await prometheus.alerts()).some(
+          (alert) =>
+            alert.labels['alertname'] === 'QueueshiftMigrationStuck' &&
+            alert.labels['migration'] === `${namespace}/waiting`,
+        ),
+      { what: 'the stuck alert of the aborted migration to clear', ...FIRING_WAIT },
+    );
+
+    // A deleted migration's series go with it, and so do its alerts.
+    await operator.tools.kubectl(['delete', 'qm', 'held', '-n', namespace]);
+    await waitUntil(
+      async () =>
+        (await prometheus.seriesCount(`queueshift_migration_phase{migration="${namespace}/held"}`)) === 0,
+      { what: 'the series of the deleted migration to go', ...FIRING_WAIT },
+    );
   });
 
   // Runs last (vitest runs a file's tests in order): an alert added to the rules without a live

@@ -8,7 +8,7 @@ import { TestQueues } from '../adapter/fixtures/test-queues.ts';
 import { webhookEnv, workerEnv } from '../services/fixtures/pipeline-env.ts';
 import { ServiceGroup } from '../services/fixtures/service-process.ts';
 import { exportedNames, metricNamesIn } from './fixtures/promql-names.ts';
-import { TestOperator } from './fixtures/test-operator.ts';
+import { operatorWithHeldMigrations } from './fixtures/idle-pipeline.ts';
 
 const file = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
 const RULES_FILE = file('../../../config/prometheus/queueshift-alerts.yaml');
@@ -58,9 +58,10 @@ describe('the PromQL of the alerting rules and the dashboard, against a real Pro
       await webhookEnv(queues, { queueType: 'redis', fallback: 'sqs', secret: randomUUID() }),
     );
     const worker = services.start('worker', await workerEnv(queues));
+    // A migration in a stage and one paused, so that the migration series exist.
     const [operator] = await Promise.all([
-      TestOperator.start(namespace).then((started) => {
-        cleanups.push(() => started.dispose());
+      operatorWithHeldMigrations(namespace).then(({ operator: started, dispose }) => {
+        cleanups.push(dispose);
         return started;
       }),
       webhook.waitReady(READY_TIMEOUT_MS),
@@ -77,6 +78,12 @@ describe('the PromQL of the alerting rules and the dashboard, against a real Pro
         (await prometheus.seriesCount(`count_over_time(up{namespace="${namespace}"}[1m]) >= 2`)) ===
         metricsUrls.length,
       { what: 'two scrapes of the webhook, the worker and the operator', ...WAIT },
+    );
+    await waitUntil(
+      async () =>
+        (await prometheus.seriesCount('count_over_time(queueshift_migration_rollbacks_total[1m]) >= 2')) ===
+          2 && (await prometheus.seriesCount('queueshift_migration_stage_entered_timestamp_seconds')) === 1,
+      { what: 'two scrapes of both migrations, one of them in a stage', ...WAIT },
     );
   });
 
