@@ -15,28 +15,18 @@
  * node_modules/.cache (so that its imports resolve) and removed afterwards. Run from the TypeScript
  * sources instead, Node's type stripping alone adds some 35 MB of RSS.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
-import { CoordinationV1Api, Watch, type V1Deployment } from '@kubernetes/client-node';
+import { Watch, type V1Deployment } from '@kubernetes/client-node';
 import { API_GROUP_VERSION } from '../src/operator/api/names.ts';
 import type { QueueMigrationStatus } from '../src/operator/api/status-schema.ts';
-import { CONTENT_TYPES, KubeApi } from '../src/operator/kube/kube-api.ts';
+import { CONTENT_TYPES } from '../src/operator/kube/kube-api.ts';
 import { paths } from '../src/operator/kube/resource-paths.ts';
-import {
-  OPERATOR_NAMESPACE,
-  OperatorProcess,
-  operatorKubeconfig,
-  releaseMigrations,
-} from '../test/e2e/support/operator-process.ts';
 import { adminKubeConfig } from '../test/env/kube/accounts.ts';
-import { kubeTools, testServerDeployment } from '../test/env/local-node/e2e-support.ts';
-import { sqsClient } from '../test/env/sqs.ts';
+import { testServerDeployment } from '../test/env/local-node/e2e-support.ts';
 import { required } from '../test/env/test-environment.ts';
 import { waitUntil } from '../test/env/wait.ts';
+import { OperatorBench } from './support/operator-bench.ts';
+import { WatchWaiters } from './support/watch-waiters.ts';
 
 const MIGRATIONS = Number(process.env['BENCH_MIGRATIONS'] ?? '100');
 /** OPERATOR_WORKERS of the operator under test; its default when unset. */
@@ -48,51 +38,16 @@ const RSS_WINDOW_MS = 5_000;
 const RSS_EVERY_MS = 100;
 const SEEN_TIMEOUT_MS = 30_000;
 
-const kube = required('kube');
-const sqs = required('sqs');
 const streams = required('redis').streams;
-const tools = kubeTools(kube);
-const admin = new KubeApi(adminKubeConfig(kube));
-const suffix = Date.now().toString(36);
-const namespace = `bench-op-${suffix}`;
-const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-bench-operator-'));
-const root = path.join(import.meta.dirname, '..');
-const build = path.join(root, 'node_modules', '.cache', 'queueshift-bench', suffix);
-const operator = new OperatorProcess({
-  kubeconfig: path.join(workDir, 'kubeconfig'),
-  podName: `bench-${suffix}`,
-  watchNamespace: namespace,
-  leaseName: `bench-${suffix}`,
-  logFile: path.join(workDir, 'operator.log'),
-  logLevel: 'info',
+const bench = new OperatorBench({
+  kind: 'op',
   ...(WORKERS !== undefined && { workers: Number(WORKERS) }),
-  main: path.join(build, 'src', 'cli', 'main.js'),
 });
+const { kube, sqs, tools, admin, namespace, operator } = bench;
 
-/** Called with every Deployment the watch reports; each sample waits for its own condition. */
-type Waiter = (deployment: V1Deployment) => boolean;
-const waiters = new Set<{ matches: Waiter; resolve: (at: number) => void }>();
-
-function seen(matches: Waiter): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const waiter = { matches, resolve };
-    waiters.add(waiter);
-    setTimeout(() => {
-      if (waiters.delete(waiter))
-        reject(new Error(`no matching Deployment event within ${String(SEEN_TIMEOUT_MS)} ms`));
-    }, SEEN_TIMEOUT_MS).unref();
-  });
-}
-
-function onDeployment(deployment: V1Deployment): void {
-  const at = performance.now();
-  for (const waiter of waiters) {
-    if (waiter.matches(deployment)) {
-      waiters.delete(waiter);
-      waiter.resolve(at);
-    }
-  }
-}
+/** Watch events of the namespace's Deployments; each sample waits for its own condition. */
+const events = new WatchWaiters<V1Deployment>('Deployment', SEEN_TIMEOUT_MS);
+const seen = events.seen.bind(events);
 
 const env = (deployment: V1Deployment, name: string): string | undefined =>
   deployment.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === name)?.value;
@@ -151,7 +106,7 @@ async function createPipelines(queueUrl: string): Promise<void> {
           consumers: [{ name: `worker-${String(i)}`, container: 'server' }],
           redis: {
             endpoint: { mode: 'standalone', address: `${streams.host}:${String(streams.port)}` },
-            stream: `bench-op-${suffix}-${String(i)}`,
+            stream: `${namespace}-${String(i)}`,
           },
           sqs: { queueUrl, region: sqs.region, endpoint: sqs.endpoint },
           stages: { dual: { duration: '1h' } },
@@ -176,65 +131,48 @@ async function migrationsWith(check: (status: QueueMigrationStatus) => boolean, 
 }
 
 async function measure(): Promise<void> {
-  await operator.start();
-  await waitUntil(async () => (await operator.metric('queueshift_operator_leader')) === 1, {
-    what: 'the operator to lead',
-  });
+  await bench.startLeader();
   const idleRss = await peakRssMb();
 
-  const queueUrl =
-    (await sqsClient(sqs).send(new CreateQueueCommand({ QueueName: namespace }))).QueueUrl ?? '';
-  try {
-    await createPipelines(queueUrl);
-    await migrationsWith((s) => s.message === 'paused before the start', 'every migration to be seen paused');
+  await createPipelines(bench.queueUrl);
+  await migrationsWith((s) => s.message === 'paused before the start', 'every migration to be seen paused');
 
-    const baseline: number[] = [];
-    const reaction: number[] = [];
-    for (let i = 0; i < MIGRATIONS; i += 1) {
-      const worker = `worker-${String(i)}`;
-      const webhook = `webhook-${String(i)}`;
-      // Baseline: a plain patch of the consumer, to the watch event that carries it.
-      const touch = String(i);
-      const touched = seen(
-        (d) =>
-          d.metadata?.name === worker && d.metadata.annotations?.['bench.queueshift.dev/touch'] === touch,
-      );
-      let start = performance.now();
-      await mergePatch(paths.deployment(namespace, worker), {
-        metadata: { annotations: { 'bench.queueshift.dev/touch': touch } },
-      });
-      baseline.push((await touched) - start);
-      // The operator: the spec change, to the first watch event of its patch of either Deployment.
-      const patched = seen(
-        (d) =>
-          (d.metadata?.name === worker && env(d, 'QUEUE_TYPE') === 'dual') ||
-          (d.metadata?.name === webhook && env(d, 'QUEUE_FALLBACK_TYPE') === 'redis'),
-      );
-      start = performance.now();
-      await mergePatch(`${paths.migrations(namespace)}/m-${String(i)}`, { spec: { paused: false } });
-      reaction.push((await patched) - start);
-    }
-    await migrationsWith(
-      (s) => s.phase === 'Progressing' && s.stage === 'dual',
-      'every migration to be in progress in dual',
+  const baseline: number[] = [];
+  const reaction: number[] = [];
+  for (let i = 0; i < MIGRATIONS; i += 1) {
+    const worker = `worker-${String(i)}`;
+    const webhook = `webhook-${String(i)}`;
+    // Baseline: a plain patch of the consumer, to the watch event that carries it.
+    const touch = String(i);
+    const touched = seen(
+      (d) => d.metadata?.name === worker && d.metadata.annotations?.['bench.queueshift.dev/touch'] === touch,
     );
-    const busyRss = await peakRssMb();
-    const seconds = await operator.metric('queueshift_operator_reconcile_duration_seconds_sum');
-    const reconciles = await operator.metric('queueshift_operator_reconcile_duration_seconds_count');
-    report(baseline, reaction, idleRss, busyRss);
-    process.stdout.write(
-      `    the operator reconciled ${String(reconciles)} times, ${((1_000 * seconds) / reconciles).toFixed(1)} ms each on average\n`,
+    let start = performance.now();
+    await mergePatch(paths.deployment(namespace, worker), {
+      metadata: { annotations: { 'bench.queueshift.dev/touch': touch } },
+    });
+    baseline.push((await touched) - start);
+    // The operator: the spec change, to the first watch event of its patch of either Deployment.
+    const patched = seen(
+      (d) =>
+        (d.metadata?.name === worker && env(d, 'QUEUE_TYPE') === 'dual') ||
+        (d.metadata?.name === webhook && env(d, 'QUEUE_FALLBACK_TYPE') === 'redis'),
     );
-  } finally {
-    await operator.stop();
-    await releaseMigrations(tools, namespace);
-    await tools.kubectl(['delete', 'namespace', namespace, '--wait=false']);
-    await sqsClient(sqs).send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
-    await adminKubeConfig(kube)
-      .makeApiClient(CoordinationV1Api)
-      .deleteNamespacedLease({ name: operator.options.leaseName, namespace: OPERATOR_NAMESPACE })
-      .catch(() => undefined);
+    start = performance.now();
+    await mergePatch(`${paths.migrations(namespace)}/m-${String(i)}`, { spec: { paused: false } });
+    reaction.push((await patched) - start);
   }
+  await migrationsWith(
+    (s) => s.phase === 'Progressing' && s.stage === 'dual',
+    'every migration to be in progress in dual',
+  );
+  const busyRss = await peakRssMb();
+  const seconds = await operator.metric('queueshift_operator_reconcile_duration_seconds_sum');
+  const reconciles = await operator.metric('queueshift_operator_reconcile_duration_seconds_count');
+  report(baseline, reaction, idleRss, busyRss);
+  process.stdout.write(
+    `    the operator reconciled ${String(reconciles)} times, ${((1_000 * seconds) / reconciles).toFixed(1)} ms each on average\n`,
+  );
 }
 
 function report(baseline: number[], reaction: number[], idleRss: number, busyRss: number): void {
@@ -251,31 +189,18 @@ function report(baseline: number[], reaction: number[], idleRss: number, busyRss
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-await promisify(execFile)(
-  process.execPath,
-  [
-    path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
-    '-p',
-    'tsconfig.build.json',
-    '--outDir',
-    build,
-  ],
-  { cwd: root },
-);
-await operatorKubeconfig(kube, tools, operator.options.kubeconfig);
-await tools.core.createNamespace({ body: { metadata: { name: namespace } } });
-const watch = await new Watch(adminKubeConfig(kube)).watch(
-  `/apis/apps/v1/namespaces/${namespace}/deployments`,
-  {},
-  (_type: string, deployment: V1Deployment) => {
-    onDeployment(deployment);
-  },
-  () => undefined,
-);
-try {
-  await measure();
-} finally {
-  watch.abort();
-  fs.rmSync(build, { recursive: true, force: true });
-  process.stderr.write(`operator log: ${operator.options.logFile}\n`);
-}
+await bench.run(async () => {
+  const watch = await new Watch(adminKubeConfig(kube)).watch(
+    `/apis/apps/v1/namespaces/${namespace}/deployments`,
+    {},
+    (_type: string, deployment: V1Deployment) => {
+      events.report(deployment);
+    },
+    () => undefined,
+  );
+  try {
+    await measure();
+  } finally {
+    watch.abort();
+  }
+});

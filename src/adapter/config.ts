@@ -18,6 +18,13 @@ export interface RedisTlsConfig {
   /** Client certificate and key, for servers that require one (both or neither). */
   certFile?: string;
   keyFile?: string;
+  /**
+   * The same material as PEM text, for a caller that holds it in memory (the operator reads it
+   * from a Secret and never writes it to disk); each takes the place of its file.
+   */
+  caPem?: string;
+  certPem?: string;
+  keyPem?: string;
 }
 
 export type RedisEndpoint =

@@ -174,13 +174,16 @@ function maxDeliveries(reader: Reader): number {
   return reader.withDefault('MAX_DELIVERIES', wholeNumber(1, 1_000), 5);
 }
 
+/** REDIS_CLAIM_IDLE when unset: pending entries idle this long are taken over by other consumers. */
+export const DEFAULT_CLAIM_IDLE_MS = 60_000;
+
 function redisStreams(reader: Reader, why: string): RedisStreamsConfig | undefined {
   const connection = redisConnection(reader, 'REDIS_', why);
   const stream = reader.withDefault('REDIS_STREAM_NAME', token, 'github-webhooks');
   const group = reader.withDefault('REDIS_CONSUMER_GROUP', token, 'webhook-workers');
   const maxLen = reader.optional('REDIS_MAX_LEN', wholeNumber(1, Number.MAX_SAFE_INTEGER));
   const blockMs = reader.withDefault('REDIS_BLOCK_DURATION', duration, 2_000);
-  const claimIdleMs = reader.withDefault('REDIS_CLAIM_IDLE', duration, 60_000);
+  const claimIdleMs = reader.withDefault('REDIS_CLAIM_IDLE', duration, DEFAULT_CLAIM_IDLE_MS);
   const waitReplicas = reader.optional('REDIS_WAIT_REPLICAS', wholeNumber(1, 100));
   const waitTimeoutMs = reader.withDefault('REDIS_WAIT_TIMEOUT', duration, 1_000);
   if (blockMs < 10 || blockMs > 30_000)

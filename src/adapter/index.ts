@@ -4,7 +4,9 @@
  */
 export type * from './types.ts';
 export type * from './config.ts';
-export { ConfigError, parseConsumerEnv, parseProducerEnv } from './env-config.ts';
+export { ConfigError, DEFAULT_CLAIM_IDLE_MS, parseConsumerEnv, parseProducerEnv } from './env-config.ts';
+// How the adapter reads a duration variable, for code that must interpret a service's settings.
+export { duration } from './env-fields.ts';
 export type { ConfigProblem, Environment, ParseContext, ParseResult } from './env-config.ts';
 
 export {
@@ -38,4 +40,5 @@ export { RedisStreamsBackend } from './redis-streams/redis-streams-backend.ts';
 export { RedisStreamsError, type RedisStreamsErrorCode } from './redis-streams/errors.ts';
 export type { DurabilityFacts, DurabilityReport, LossWindow } from './redis-streams/durability.ts';
 export { SqsBackend } from './sqs/sqs-backend.ts';
+export { readDeadLetterCopy, type DeadLetterCopy } from './sqs/message-codec.ts';
 export { SqsError, type SqsErrorCode } from './sqs/sqs-error.ts';

@@ -92,7 +92,10 @@ export interface RedisStreamStats {
   deadLetterLength: number;
   /** Ids XAUTOCLAIM reported as deleted: entries lost to trimming since this process started. */
   lostToTrimming: number;
-  /** Consumers of the group that were active within the activity window. */
+  /**
+   * Group consumers seen reading within the activity window (see activeConsumerWindowMs), idle ones
+   * included when nothing has waited to be delivered for that long.
+   */
   activeConsumers: string[];
   /** REDIS_MAX_LEN was exceeded (producers never drop work for it; this raises an alert). */
   overCap: boolean;

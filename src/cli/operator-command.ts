@@ -14,6 +14,7 @@ import {
   token,
   wholeNumber,
 } from '../adapter/env-fields.ts';
+import { probeKubeReads } from '../operator/analysis/probe-kube-reads.ts';
 import { RolloutHealthGate } from '../operator/analysis/rollout-health-gate.ts';
 import { ActionExecutor } from '../operator/controller/action-executor.ts';
 import { AnalysisMeasurer } from '../operator/controller/analysis-measurer.ts';
@@ -115,9 +116,16 @@ export function prepareOperator(env: Environment, context: EnvContext): Promise<
       api,
       new EventRecorder(api, identity),
       new TransitionNotifier({ clock, timeoutMs: settings.OPERATOR_REQUEST_TIMEOUT, logger }),
+      figures,
     ),
     gates: [new RolloutHealthGate()],
-    measurer: new AnalysisMeasurer({ figures, metrics, clock, timeoutMs: settings.OPERATOR_REQUEST_TIMEOUT }),
+    measurer: new AnalysisMeasurer({
+      figures,
+      metrics,
+      clock,
+      timeoutMs: settings.OPERATOR_REQUEST_TIMEOUT,
+      probeReads: probeKubeReads(api),
+    }),
     metrics,
     clock,
     logger,

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTestNamespace } from '../env/local-node/e2e-support.ts';
-import { required } from '../env/test-environment.ts';
 import { waitUntil } from '../env/wait.ts';
-import { LivePipeline } from './support/live-pipeline.ts';
+import { pipelineInTestNamespace } from './support/live-pipeline.ts';
 import { publishRunReport } from './support/run-report.ts';
 
 /**
@@ -18,14 +16,7 @@ const RATE = Number(process.env['QUEUESHIFT_LOAD_RATE'] ?? 100);
 // operator as a process with its ServiceAccount's rights, and real GitHub payloads arrive at a
 // steady rate through the ready webhook pods, the way a Service would spread them.
 describe('a migration under live load', () => {
-  const { name: namespace, tools } = useTestNamespace('qm-load');
-  const pipeline = new LivePipeline({
-    kube: required('kube'),
-    sqs: required('sqs'),
-    redis: required('redis'),
-    tools,
-    namespace,
-  });
+  const pipeline = pipelineInTestNamespace('qm-load');
 
   beforeAll(async () => {
     await pipeline.setUp();
@@ -41,11 +32,7 @@ describe('a migration under live load', () => {
     `moves from SQS to Redis Streams at ${String(RATE)} deliveries/s: nothing lost, nothing handled twice, no non-2xx`,
     { timeout: 600_000 },
     async () => {
-      const load = pipeline.startLoad(RATE);
-      await waitUntil(() => load.acceptedCount >= RATE, {
-        what: 'the load to flow through SQS',
-        timeoutMs: 30_000,
-      });
+      const load = await pipeline.startFlowingLoad(RATE);
 
       await pipeline.applyMigration();
       const status = await pipeline.waitForPhase('Succeeded');

@@ -1,17 +1,14 @@
-import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueueMigrationStatus } from '../../src/operator/api/status-schema.ts';
-import { httpGet, kubeTools, testServerDeployment, type KubeTools } from '../env/local-node/e2e-support.ts';
+import { httpGet, testServerDeployment, useTestNamespace } from '../env/local-node/e2e-support.ts';
 import { freePort, LOOPBACK } from '../env/ports.ts';
 import { sqsClient } from '../env/sqs.ts';
 import { required } from '../env/test-environment.ts';
 import { waitUntil } from '../env/wait.ts';
-import { OperatorProcess, operatorKubeconfig, releaseMigrations } from './support/operator-process.ts';
+import { applyMigration, operatorKubeconfig, useOperatorFor } from './support/operator-process.ts';
 import { QueueSettingsWatch } from './support/queue-settings-watch.ts';
 
 // The operator as a process with the ServiceAccount of config/rbac; a PromQL metric answered by
@@ -21,12 +18,11 @@ describe('the operator rolls a migration back by itself when a metric fails', ()
   const sqs = required('sqs');
   const prometheus = required('prometheus');
   const streams = required('redis').streams;
-  const suffix = Date.now().toString(36);
-  const namespace = `qm-an-${suffix}`;
-  const stream = `qm-an-${suffix}`;
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-analysis-'));
-  const logFile = path.join(workDir, 'operator.log');
-  let tools: KubeTools;
+  const testNamespace = useTestNamespace('qm-an');
+  const { name: namespace, tools } = testNamespace;
+  const stream = namespace;
+  const operator = useOperatorFor(testNamespace);
+  const { logFile } = operator.options;
   let queueUrl = '';
   // The notification receiver: a real HTTP server the operator process POSTs transitions to.
   const notifications: { reason: string; message: string; phase: string }[] = [];
@@ -39,18 +35,8 @@ describe('the operator rolls a migration back by itself when a metric fails', ()
     });
   });
   let receiverUrl = '';
-  const operator = new OperatorProcess({
-    kubeconfig: path.join(workDir, 'kubeconfig'),
-    podName: `operator-${suffix}`,
-    watchNamespace: namespace,
-    leaseName: `operator-an-${suffix}`,
-    logFile,
-  });
 
   beforeAll(async () => {
-    tools = kubeTools(kube);
-    await operatorKubeconfig(kube, tools, operator.options.kubeconfig);
-    await tools.core.createNamespace({ body: { metadata: { name: namespace } } });
     queueUrl = (await sqsClient(sqs).send(new CreateQueueCommand({ QueueName: namespace }))).QueueUrl ?? '';
     const env = [
       { name: 'QUEUE_TYPE', value: 'sqs' },
@@ -79,14 +65,10 @@ describe('the operator rolls a migration back by itself when a metric fails', ()
   });
 
   afterAll(async () => {
-    await operator.stop();
     receiver.close();
-    await releaseMigrations(tools, namespace);
-    await tools.kubectl(['delete', 'namespace', namespace, '--wait=false']);
     await sqsClient(sqs).send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
     const redis = new Redis({ host: streams.host, port: streams.port });
     await redis.del(stream).finally(() => redis.quit());
-    process.stderr.write(`[operator] log: ${logFile}\n`);
   });
 
   it('a PromQL metric failing in canary rolls back to SQS, naming metric, value and threshold', async () => {
@@ -95,45 +77,37 @@ describe('the operator rolls a migration back by itself when a metric fails', ()
     const { changes } = watch;
     // Worktrees of other branches share this API server and may have installed their own CRD.
     await operatorKubeconfig(kube, tools, operator.options.kubeconfig);
-    await tools.kubectl(
-      ['apply', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'queueshift.dev/v1alpha1',
-        kind: 'QueueMigration',
-        metadata: { name: 'webhooks', namespace },
-        spec: {
-          producers: [{ name: 'webhook', container: 'server' }],
-          consumers: [{ name: 'worker', container: 'server' }],
-          redis: {
-            endpoint: { mode: 'standalone', address: `${streams.host}:${streams.port}` },
-            stream,
-            group: 'workers',
+    await applyMigration(tools, namespace, 'webhooks', {
+      producers: [{ name: 'webhook', container: 'server' }],
+      consumers: [{ name: 'worker', container: 'server' }],
+      redis: {
+        endpoint: { mode: 'standalone', address: `${streams.host}:${streams.port}` },
+        stream,
+        group: 'workers',
+      },
+      sqs: { queueUrl, region: sqs.region, endpoint: sqs.endpoint },
+      notificationUrl: receiverUrl,
+      stages: {
+        dual: { duration: '2s' },
+        staging: { duration: '2s' },
+        canary: { steps: [{ weight: 50, duration: '10m' }] },
+      },
+      analysis: {
+        interval: '1s',
+        // The pods are HTTP test servers that read no stream: the built-in Redis metrics would
+        // (rightly) find no active consumer. The PromQL metric is the gate under test.
+        defaultMetrics: false,
+        prometheus: { url: prometheus.url },
+        metrics: [
+          {
+            name: 'error-rate',
+            query: 'vector(0.3)',
+            threshold: { operator: '<', value: 0.05 },
+            stages: ['canary'],
           },
-          sqs: { queueUrl, region: sqs.region, endpoint: sqs.endpoint },
-          notificationUrl: receiverUrl,
-          stages: {
-            dual: { duration: '2s' },
-            staging: { duration: '2s' },
-            canary: { steps: [{ weight: 50, duration: '10m' }] },
-          },
-          analysis: {
-            interval: '1s',
-            // The pods are HTTP test servers that read no stream: the built-in Redis metrics would
-            // (rightly) find no active consumer. The PromQL metric is the gate under test.
-            defaultMetrics: false,
-            prometheus: { url: prometheus.url },
-            metrics: [
-              {
-                name: 'error-rate',
-                query: 'vector(0.3)',
-                threshold: { operator: '<', value: 0.05 },
-                stages: ['canary'],
-              },
-            ],
-          },
-        },
-      }),
-    );
+        ],
+      },
+    });
     const status = async (): Promise<QueueMigrationStatus> =>
       (
         JSON.parse(await tools.kubectl(['get', 'qm', 'webhooks', '-n', namespace, '-o', 'json'])) as {

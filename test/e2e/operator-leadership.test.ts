@@ -17,7 +17,7 @@ const RENEW_MS = 1_000;
 describe('two operator replicas', () => {
   const kube = required('kube');
   const suffix = Date.now().toString(36);
-  const fixture = new MigrationFixture(kube, required('sqs'), `qm-lead-${suffix}`);
+  const fixture = new MigrationFixture(kube, required('sqs'), required('redis').streams, `qm-lead-${suffix}`);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-leadership-'));
   const leaseName = `lead-${suffix}`;
   const replica = (name: string): OperatorProcess =>
@@ -104,5 +104,39 @@ describe('two operator replicas', () => {
       ...instances.slice(handedOver).map(() => second.options.podName),
     ]);
     expect(await fixture.generations()).toEqual(FINAL_GENERATIONS);
+  });
+
+  it('leads again after another holder took its lease (an API server outage does that) and reconciles again', async () => {
+    const reconciled = (): Promise<number> =>
+      second.metric('queueshift_operator_reconciles_total{result="success"}');
+    // A holder that renewed a moment ago, as a replica that won while this one could not renew.
+    const renewTime = new Date().toISOString().replace(/Z$/, '000Z');
+    await fixture.tools.kubectl([
+      'patch',
+      'lease',
+      leaseName,
+      '-n',
+      OPERATOR_NAMESPACE,
+      '--type=merge',
+      `--patch=${JSON.stringify({ spec: { holderIdentity: 'another-replica', renewTime } })}`,
+    ]);
+    await waitUntil(async () => (await second.metric('queueshift_operator_leader')) === 0, {
+      what: 'the replica to step down',
+      timeoutMs: 4 * LEASE_MS,
+      intervalMs: 100,
+    });
+    const before = await reconciled();
+    // The other holder never renews: the lease expires and the replica takes it again.
+    await waitUntil(async () => (await holder()) === second.options.podName, {
+      what: 'the replica to take its lease back',
+      timeoutMs: 4 * LEASE_MS,
+      intervalMs: 100,
+    });
+    // Leading again, it lists every migration and reconciles them: its workers must be running.
+    await waitUntil(async () => (await reconciled()) > before, {
+      what: 'a reconcile in the second term as leader',
+      timeoutMs: 15_000,
+    });
+    expect(await second.metric('queueshift_operator_leader')).toBe(1);
   });
 });

@@ -1,18 +1,15 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
-import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { V1Deployment, V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STAGES } from '../../src/operator/api/stages-schema.ts';
 import type { QueueMigrationStatus } from '../../src/operator/api/status-schema.ts';
-import { kubeTools, testServerDeployment, type KubeTools } from '../env/local-node/e2e-support.ts';
+import { testServerDeployment, useTestNamespace } from '../env/local-node/e2e-support.ts';
 import { sqsClient } from '../env/sqs.ts';
 import { required } from '../env/test-environment.ts';
 import { waitUntil } from '../env/wait.ts';
 import { EVERY_STAGE, FINAL_GENERATIONS } from './support/migration-fixture.ts';
-import { OperatorProcess, operatorKubeconfig, releaseMigrations } from './support/operator-process.ts';
+import { applyMigration, useOperatorFor } from './support/operator-process.ts';
 import { QueueSettingsWatch, queueSettingsOf } from './support/queue-settings-watch.ts';
 
 interface Snapshot {
@@ -28,19 +25,11 @@ interface Snapshot {
 describe('the operator driving a QueueMigration through every stage', () => {
   const kube = required('kube');
   const sqs = required('sqs');
-  const suffix = Date.now().toString(36);
-  const namespace = `qm-op-${suffix}`;
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-operator-'));
-  const logFile = path.join(workDir, 'operator.log');
-  let tools: KubeTools;
+  const streams = required('redis').streams;
+  const testNamespace = useTestNamespace('qm-op');
+  const { name: namespace, tools } = testNamespace;
+  const operator = useOperatorFor(testNamespace);
   let queueUrl = '';
-  const operator = new OperatorProcess({
-    kubeconfig: path.join(workDir, 'kubeconfig'),
-    podName: `operator-${suffix}`,
-    watchNamespace: namespace,
-    leaseName: `operator-${suffix}`,
-    logFile,
-  });
 
   const getQm = async (
     name = 'webhooks',
@@ -53,13 +42,17 @@ describe('the operator driving a QueueMigration through every stage', () => {
     tools.apps.readNamespacedDeployment({ name, namespace });
   const queueSettings = async (name: string): Promise<string> =>
     queueSettingsOf(await deployment(name).catch(() => undefined));
+  /** SQS_QUEUE_URL of a pod's first container, as the adapter reads it: an empty value is unset. */
+  const queueUrlIn = (pod: V1PodSpec | undefined): string =>
+    pod?.containers[0]?.env?.find((e) => e.name === 'SQS_QUEUE_URL')?.value ?? '';
+  /** The queue settings, and `+sqs` while the Deployment still carries an SQS queue. */
+  const queueAndSqsSettings = async (name: string): Promise<string> => {
+    const found = await deployment(name).catch(() => undefined);
+    return `${queueSettingsOf(found)}${queueUrlIn(found?.spec?.template.spec) === '' ? '' : ' +sqs'}`;
+  };
 
   beforeAll(async () => {
-    tools = kubeTools(kube);
-    await operatorKubeconfig(kube, tools, operator.options.kubeconfig);
-    await tools.core.createNamespace({ body: { metadata: { name: namespace } } });
-    const created = await sqsClient(sqs).send(new CreateQueueCommand({ QueueName: `qm-op-${suffix}` }));
-    queueUrl = created.QueueUrl ?? '';
+    queueUrl = (await sqsClient(sqs).send(new CreateQueueCommand({ QueueName: namespace }))).QueueUrl ?? '';
     await createPipeline('webhook', 'worker');
     await operator.start();
   });
@@ -81,51 +74,42 @@ describe('the operator driving a QueueMigration through every stage', () => {
     }
   }
 
-  const migration = (
+  const migrate = (
     name: string,
     producer: string,
     consumer: string,
     stages: object,
     redis?: object,
-  ): string =>
-    JSON.stringify({
-      apiVersion: 'queueshift.dev/v1alpha1',
-      kind: 'QueueMigration',
-      metadata: { name, namespace },
-      spec: {
-        producers: [{ name: producer, container: 'server' }],
-        consumers: [{ name: consumer, container: 'server' }],
-        redis: redis ?? { endpoint: { mode: 'standalone', address: '127.0.0.1:6379' } },
-        sqs: { queueUrl, region: sqs.region, endpoint: sqs.endpoint },
-        stages,
-        // Test servers read no queue: the built-in Redis metrics (consumers in the group) would
-        // rightly fail. The gates have their own e2e test (operator-analysis.test.ts).
-        analysis: { interval: '1s', defaultMetrics: false },
+  ): Promise<void> =>
+    applyMigration(tools, namespace, name, {
+      producers: [{ name: producer, container: 'server' }],
+      consumers: [{ name: consumer, container: 'server' }],
+      redis: redis ?? {
+        endpoint: { mode: 'standalone', address: `${streams.host}:${String(streams.port)}` },
+        stream: `${namespace}-${name}`,
       },
+      sqs: { queueUrl, region: sqs.region, endpoint: sqs.endpoint },
+      stages,
+      // Test servers read no queue: the built-in Redis metrics (consumers in the group) would
+      // rightly fail. The gates have their own e2e test (operator-analysis.test.ts).
+      analysis: { interval: '1s', defaultMetrics: false },
     });
 
   afterAll(async () => {
-    await operator.stop();
-    await releaseMigrations(tools, namespace);
-    await tools.kubectl(['delete', 'namespace', namespace, '--wait=false']);
     await sqsClient(sqs).send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
-    process.stderr.write(`[operator] log: ${logFile}\n`);
   });
 
   it('passes dual, staging, canary, full and cleanup with each Deployment on the right queue at each stage', async () => {
     const started = Date.now();
     const watch = await QueueSettingsWatch.start(kube, namespace, ['webhook', 'worker', 'webhook-canary'], 2);
     watch.reset();
-    await tools.kubectl(
-      ['apply', '-f', '-'],
-      migration('webhooks', 'webhook', 'worker', {
-        dual: { duration: '2s' },
-        staging: { duration: '2s' },
-        canary: { steps: [{ weight: 50, duration: '2s' }] },
-        full: { bakeTime: '2s', drainWindow: '3s' },
-        cleanup: { stabilityWindow: '2s' },
-      }),
-    );
+    await migrate('webhooks', 'webhook', 'worker', {
+      dual: { duration: '2s' },
+      staging: { duration: '2s' },
+      canary: { steps: [{ weight: 50, duration: '2s' }] },
+      full: { bakeTime: '2s', drainWindow: '3s' },
+      cleanup: { stabilityWindow: '2s' },
+    });
     // Sample what a user would see, `kubectl get qm` included, until the migration ends.
     const samples: Snapshot[] = [];
     const where = (status: QueueMigrationStatus | undefined): string =>
@@ -135,9 +119,9 @@ describe('the operator driving a QueueMigration through every stage', () => {
         const before = where((await getQm()).status);
         const [table, producer, consumer, canary] = await Promise.all([
           tools.kubectl(['get', 'qm', 'webhooks', '-n', namespace, '--no-headers']),
-          queueSettings('webhook'),
-          queueSettings('worker'),
-          queueSettings('webhook-canary'),
+          queueAndSqsSettings('webhook'),
+          queueAndSqsSettings('worker'),
+          queueAndSqsSettings('webhook-canary'),
         ]);
         // The operator writes a transition before it changes a Deployment: if the status still
         // reads the same, every Deployment above was read during that stage.
@@ -170,15 +154,16 @@ describe('the operator driving a QueueMigration through every stage', () => {
 
     // What a user saw at each position the sampling caught (a short one may slip between two
     // samples on a busy machine; none may show other settings). The last sample of a position is
-    // taken once its settings landed and its rollouts finished.
+    // taken once its settings landed and its rollouts finished. The SQS queue stays set while
+    // anything may still read or fall back to it, and is gone by the end.
     const expected: Record<string, Omit<Snapshot, 'at' | 'column'>> = {
-      '-/0': { producer: 'sqs/', consumer: 'sqs/', canary: 'deleted' },
-      'dual/0': { producer: 'sqs/redis', consumer: 'dual/', canary: 'deleted' },
-      'staging/0': { producer: 'sqs/redis', consumer: 'dual/', canary: 'deleted' },
-      'canary/0': { producer: 'sqs/redis', consumer: 'dual/', canary: 'redis/sqs' },
-      'full/0': { producer: 'redis/sqs', consumer: 'dual/', canary: 'deleted' },
-      'full/1': { producer: 'redis/sqs', consumer: 'redis/', canary: 'deleted' },
-      'cleanup/0': { producer: 'redis/sqs', consumer: 'redis/', canary: 'deleted' },
+      '-/0': { producer: 'sqs/ +sqs', consumer: 'sqs/ +sqs', canary: 'deleted' },
+      'dual/0': { producer: 'sqs/redis +sqs', consumer: 'dual/ +sqs', canary: 'deleted' },
+      'staging/0': { producer: 'sqs/redis +sqs', consumer: 'dual/ +sqs', canary: 'deleted' },
+      'canary/0': { producer: 'sqs/redis +sqs', consumer: 'dual/ +sqs', canary: 'redis/sqs +sqs' },
+      'full/0': { producer: 'redis/sqs +sqs', consumer: 'dual/ +sqs', canary: 'deleted' },
+      'full/1': { producer: 'redis/sqs +sqs', consumer: 'redis/', canary: 'deleted' },
+      'cleanup/0': { producer: 'redis/sqs +sqs', consumer: 'redis/', canary: 'deleted' },
       'cleanup/1': { producer: 'redis/', consumer: 'redis/', canary: 'deleted' },
       Succeeded: { producer: 'redis/', consumer: 'redis/', canary: 'deleted' },
     };
@@ -209,6 +194,7 @@ describe('the operator driving a QueueMigration through every stage', () => {
       );
       for (const pod of await pods(app)) {
         expect(pod.spec?.containers[0]?.env?.find((e) => e.name === 'QUEUE_TYPE')?.value).toBe(expected);
+        expect(queueUrlIn(pod.spec)).toBe('');
       }
     }
     expect((await deployment('webhook')).metadata?.generation).toBe(FINAL_GENERATIONS.webhook);
@@ -228,10 +214,7 @@ describe('the operator driving a QueueMigration through every stage', () => {
   it('acts on a promote token once, pauses on a GitOps-style revert, and keeps both across a SIGKILL restart', async () => {
     await createPipeline('hook2', 'work2');
     const long = { duration: '10m' };
-    await tools.kubectl(
-      ['apply', '-f', '-'],
-      migration('gitops', 'hook2', 'work2', { dual: long, staging: long }),
-    );
+    await migrate('gitops', 'hook2', 'work2', { dual: long, staging: long });
     const status = async (): Promise<QueueMigrationStatus> => (await getQm('gitops')).status ?? {};
     await waitUntil(async () => (await status()).message === 'dual: waiting for gates green for 600s', {
       what: 'dual to have rolled out and to wait out its duration',
@@ -324,30 +307,26 @@ describe('the operator driving a QueueMigration through every stage', () => {
 
   it('rolls back from canary on abort, in the order that keeps a reader on every queue, to the recorded originals', async () => {
     await createPipeline('hook3', 'work3');
-    const streams = required('redis').streams;
-    const stream = `qm-e2e-${suffix}`;
+    const stream = `${namespace}-e2e`;
     // The group the consumers would have created in dual: the operator reads its backlog (0).
     const redis = new Redis({ host: streams.host, port: streams.port, lazyConnect: true });
     await redis.connect();
     await redis.xgroup('CREATE', stream, 'workers', '0', 'MKSTREAM');
     await redis.quit();
-    await tools.kubectl(
-      ['apply', '-f', '-'],
-      migration(
-        'aborted',
-        'hook3',
-        'work3',
-        {
-          dual: { duration: '2s' },
-          staging: { duration: '2s' },
-          canary: { steps: [{ weight: 50, duration: '10m' }] },
-        },
-        {
-          endpoint: { mode: 'standalone', address: `${streams.host}:${streams.port}` },
-          stream,
-          group: 'workers',
-        },
-      ),
+    await migrate(
+      'aborted',
+      'hook3',
+      'work3',
+      {
+        dual: { duration: '2s' },
+        staging: { duration: '2s' },
+        canary: { steps: [{ weight: 50, duration: '10m' }] },
+      },
+      {
+        endpoint: { mode: 'standalone', address: `${streams.host}:${streams.port}` },
+        stream,
+        group: 'workers',
+      },
     );
     const status = async (): Promise<QueueMigrationStatus> => (await getQm('aborted')).status ?? {};
     await waitUntil(async () => (await status()).message === 'canary: waiting for gates green for 600s', {

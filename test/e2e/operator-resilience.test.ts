@@ -28,7 +28,7 @@ const KILL_POINTS = ['dual/0', 'staging/0', 'canary/0', 'full/0', 'full/1', 'cle
 describe('the operator killed with SIGKILL at every stage of a migration', () => {
   const kube = required('kube');
   const suffix = Date.now().toString(36);
-  const fixture = new MigrationFixture(kube, required('sqs'), `qm-kill-${suffix}`);
+  const fixture = new MigrationFixture(kube, required('sqs'), required('redis').streams, `qm-kill-${suffix}`);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs-resilience-'));
   const operator = new OperatorProcess({
     kubeconfig: path.join(workDir, 'kubeconfig'),

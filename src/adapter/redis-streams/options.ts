@@ -35,7 +35,11 @@ export interface RedisStreamsOptions {
   maintenanceIntervalMs?: number;
   /** A consumer of the group idle this long with nothing pending is deleted. Default 3_600_000 (1 h). */
   idleConsumerMs?: number;
-  /** Consumers that read or claimed within this window count as active in stats(). Default 30_000. */
+  /**
+   * A consumer counts as active in stats() if it read within this window (Redis 7.2+ `inactive`).
+   * On 7.0, where idle resets only on a delivery, it counts if it was delivered an entry within the
+   * window, or if no entry has waited undelivered that long. Default 30_000.
+   */
   activeConsumerWindowMs?: number;
   /** ping() gives up after this long. Default 2_000. */
   pingTimeoutMs?: number;

@@ -11,7 +11,7 @@ import type {
 import { BlockingReader } from './blocking-reader.ts';
 import { withDeadline } from './deadline.ts';
 import type { DurabilityReport } from './durability.ts';
-import { deadLetterFields, decodeEntry, encodeEntry } from './entry-codec.ts';
+import { deadLetterFields, decodeEntry, encodeEntry, type DeadLetterNote } from './entry-codec.ts';
 import { commandError, RedisStreamsError, type RedisStreamsErrorContext } from './errors.ts';
 import { resolveOptions, type RedisStreamsOptions, type ResolvedOptions } from './options.ts';
 import { PendingRecovery, type Delivery } from './pending-recovery.ts';
@@ -22,6 +22,7 @@ import { StreamAppender } from './stream-appender.ts';
 import { StreamMaintenance, type MaintenanceReport } from './stream-maintenance.ts';
 import { parseClaimedIds, parseReadGroupReply } from './stream-replies.ts';
 import { readStreamStats } from './stream-stats.ts';
+import { parseGroupsInfo } from './xinfo-replies.ts';
 
 /**
  * The queue back end on a Redis stream with one consumer group (DESIGN.md §1, Redis Streams rules).
@@ -94,7 +95,11 @@ export class RedisStreamsBackend implements QueueBackend {
     });
   }
 
-  /** Creates the group from id 0 (so entries published before it exists are delivered), and the stream. */
+  /**
+   * Creates the group from id 0 (so entries published before it exists are delivered), and the
+   * stream. Over maxmemory Redis answers OOM before it looks for the group, so an OOM is an error
+   * only when XINFO GROUPS (still served then) does not list the group.
+   */
   async ensureGroup(): Promise<void> {
     this.assertOpen();
     const { stream, group } = this.config;
@@ -103,8 +108,16 @@ export class RedisStreamsBackend implements QueueBackend {
       this.options.logger.info(this.where, 'created the consumer group');
     } catch (error) {
       if (error instanceof Error && error.message.startsWith('BUSYGROUP')) return;
+      if (error instanceof Error && error.message.startsWith('OOM') && (await this.groupExists())) return;
       throw commandError('XGROUP CREATE', this.where, error);
     }
+  }
+
+  /** False when the stream is missing or cannot be read: the caller reports its own error then. */
+  private async groupExists(): Promise<boolean> {
+    const { stream, group } = this.config;
+    const reply = await this.commands.call('XINFO', 'GROUPS', stream).catch(() => []);
+    return parseGroupsInfo(reply, stream).some((info) => info.name === group);
   }
 
   /**
@@ -169,6 +182,22 @@ export class RedisStreamsBackend implements QueueBackend {
     this.assertOpen();
     await this.moveToDeadLetter(message.receipt, encodeEntry(message), message.deliveryCount, reason);
     this.inFlight.delete(message.receipt);
+  }
+
+  /**
+   * Adds a dead letter that comes from elsewhere (the operator sweeping an SQS dead-letter queue)
+   * to `<stream>:dlq`, laid out like the entries this back end dead-letters, so that every reader
+   * of the dead-letter stream shows it with its reason. Never touches the live stream.
+   */
+  async addDeadLetter(
+    message: OutgoingMessage,
+    note: Pick<DeadLetterNote, 'reason' | 'originalId' | 'deliveryCount'>,
+    signal?: AbortSignal,
+  ): Promise<{ messageId: string }> {
+    this.assertOpen();
+    const { group, consumerName } = this.config;
+    const fields = deadLetterFields(encodeEntry(message), { ...note, group, consumer: consumerName });
+    return { messageId: await this.appender.append(this.deadLetterStream, fields, signal) };
   }
 
   /**

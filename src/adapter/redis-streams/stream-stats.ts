@@ -1,5 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { RedisStreamStats } from '../types.ts';
+import { activeConsumers } from './active-consumers.ts';
 import { commandError, RedisStreamsError, type RedisStreamsErrorContext } from './errors.ts';
 import { backlogOf, crossCheckLag } from './lag-check.ts';
 import { asNumber } from './reply-shape.ts';
@@ -21,23 +22,49 @@ export interface StatsQuery {
 
 const SNAPSHOT = ['XINFO STREAM', 'XINFO GROUPS', 'XPENDING', 'XINFO CONSUMERS'] as const;
 
+/** The snapshot's commands, queued on a MULTI or on a plain pipeline. */
+function queueSnapshot<Batch extends ChainableCommander>(batch: Batch, { stream, group }: StatsQuery): Batch {
+  batch
+    .call('XINFO', 'STREAM', stream)
+    .call('XINFO', 'GROUPS', stream)
+    .call('XPENDING', stream, group)
+    .call('XINFO', 'CONSUMERS', stream, group);
+  return batch;
+}
+
+/**
+ * Redis over maxmemory refuses to queue any command inside MULTI, read-only ones included, and
+ * EXEC then aborts; the same reads outside a transaction are still served.
+ */
+function refusedForMemory(error: unknown): boolean {
+  if (!(error instanceof Error) || !error.message.startsWith('EXECABORT')) return false;
+  const previous = (error as { previousErrors?: unknown }).previousErrors;
+  return Array.isArray(previous) && previous.some((e) => e instanceof Error && e.message.startsWith('OOM'));
+}
+
 /**
  * The stream and group figures in one MULTI, so that lag, last-delivered-id, the stream's last id
  * and the pending list describe the same moment (one key: fine on Redis Cluster).
+ *
+ * A Redis at its memory limit is when the operator most needs these figures, so a MULTI refused
+ * for memory is retried as a pipeline on the same connection. Its replies may describe moments a
+ * few commands apart, so lag, pending and the first undelivered entry can each be off by what was
+ * added or delivered meanwhile. The lag cross-check still holds: the first undelivered entry is
+ * looked up only up to the last-generated-id read before the group, so an entry added in between
+ * can only make lag and entry disagree, which reads as unknown lag (inconclusive), never as a
+ * wrong 0.
  */
 async function snapshot(
   client: Redis,
   query: StatsQuery,
   where: RedisStreamsErrorContext,
 ): Promise<unknown[]> {
-  const { stream, group } = query;
-  const results = await client
-    .multi()
-    .call('XINFO', 'STREAM', stream)
-    .call('XINFO', 'GROUPS', stream)
-    .call('XPENDING', stream, group)
-    .call('XINFO', 'CONSUMERS', stream, group)
+  const results = await queueSnapshot(client.multi(), query)
     .exec()
+    .catch(async (error: unknown) => {
+      if (refusedForMemory(error)) return queueSnapshot(client.pipeline(), query).exec();
+      throw error;
+    })
     .catch((error: unknown) => {
       throw commandError('MULTI', where, error);
     });
@@ -74,6 +101,7 @@ export async function readStreamStats(client: Redis, query: StatsQuery): Promise
     sendCommand(client, { ...where, stream: query.deadLetterKey }, 'XLEN', [query.deadLetterKey]),
   ]);
   const oldestUndeliveredId = parseEntries(undeliveredReply, stream)[0]?.id;
+  const oldestUndeliveredAgeMs = ageMs(now, oldestUndeliveredId);
   const lag = crossCheckLag({
     reported: groupInfo.lag,
     lastDeliveredId: groupInfo.lastDeliveredId,
@@ -88,12 +116,13 @@ export async function readStreamStats(client: Redis, query: StatsQuery): Promise
     pending: pending.count,
     backlog: backlogOf(lag, pending.count),
     oldestPendingAgeMs: ageMs(now, pending.oldestId),
-    oldestUndeliveredAgeMs: ageMs(now, oldestUndeliveredId),
+    oldestUndeliveredAgeMs,
     deadLetterLength: asNumber(deadLetterReply, query.deadLetterKey, 'a stream length'),
     lostToTrimming: query.lostToTrimming,
-    activeConsumers: parseConsumersInfo(consumersReply, stream)
-      .filter((c) => c.idleMs < query.activeConsumerWindowMs)
-      .map((c) => c.name),
+    activeConsumers: activeConsumers(parseConsumersInfo(consumersReply, stream), {
+      windowMs: query.activeConsumerWindowMs,
+      oldestUndeliveredAgeMs,
+    }),
     overCap: query.maxLen !== undefined && info.length > query.maxLen,
   };
 }

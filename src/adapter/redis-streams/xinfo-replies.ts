@@ -1,6 +1,6 @@
 /**
  * Parsers for XINFO STREAM / GROUPS / CONSUMERS, read by field name (see reply-shape.ts). Only the
- * fields Redis 7.0 has are required; `inactive` (7.2+) is not used.
+ * fields Redis 7.0 has are required; `inactive` (7.2+) is read when present.
  */
 import { asArray, asNumber, asNumberOrNull, asString, byName, field } from './reply-shape.ts';
 
@@ -20,8 +20,10 @@ export interface GroupInfo {
 export interface ConsumerInfo {
   name: string;
   pending: number;
-  /** Since the consumer's last read or claim. */
+  /** Since an entry was last delivered to or claimed by the consumer (7.0: empty reads do not reset it). */
   idleMs: number;
+  /** Since the consumer's last read attempt, empty ones included; absent before 7.2, -1 if it never read. */
+  inactiveMs?: number;
 }
 
 export function parseStreamInfo(reply: unknown, stream: string): StreamInfo {
@@ -50,10 +52,12 @@ export function parseConsumersInfo(reply: unknown, stream: string): ConsumerInfo
   const what = 'XINFO CONSUMERS';
   return asArray(reply, stream, what).map((consumer) => {
     const fields = byName(consumer, stream, what);
+    const inactive = fields.get('inactive');
     return {
       name: asString(field(fields, 'name', stream, what), stream, 'a consumer name'),
       pending: asNumber(field(fields, 'pending', stream, what), stream, 'a pending count'),
       idleMs: asNumber(field(fields, 'idle', stream, what), stream, 'an idle time'),
+      ...(inactive === undefined ? {} : { inactiveMs: asNumber(inactive, stream, 'an inactive time') }),
     };
   });
 }

@@ -34,9 +34,9 @@ function readPem(file: string | undefined, what: string): Buffer | undefined {
 /** ioredis options for a configured Redis: standalone or Sentinel, ACL user, TLS from files. */
 export function clientOptions(config: RedisConnectionConfig, purpose: ConnectionPurpose): ClientOptions {
   const tls = config.tls && {
-    ca: readPem(config.tls.caFile, 'CA file'),
-    cert: readPem(config.tls.certFile, 'certificate file'),
-    key: readPem(config.tls.keyFile, 'key file'),
+    ca: config.tls.caPem ?? readPem(config.tls.caFile, 'CA file'),
+    cert: config.tls.certPem ?? readPem(config.tls.certFile, 'certificate file'),
+    key: config.tls.keyPem ?? readPem(config.tls.keyFile, 'key file'),
     // Certificate and host name are always verified; there is no switch to skip it.
     rejectUnauthorized: true,
   };

@@ -145,3 +145,44 @@ export function decodeMessage(raw: Message, context: SqsErrorContext): DecodedMe
     hasDeliveryId: deliveryId !== undefined,
   };
 }
+
+/** A message read from a dead-letter queue: the delivery as published, and what dead-lettering added. */
+export interface DeadLetterCopy {
+  message: OutgoingMessage;
+  /** Absent when SQS moved it by itself (redrive policy) rather than a handler's `dead` outcome. */
+  reason: string | undefined;
+  /** Receives before it was dead-lettered, when the copy records them. */
+  deliveryCount: number | undefined;
+  /** MessageId of the original in the main queue, when recorded. */
+  sourceMessageId: string | undefined;
+}
+
+const DEAD_LETTER_ATTRIBUTES: readonly string[] = [
+  DEAD_REASON_ATTRIBUTE,
+  RECEIVE_COUNT_ATTRIBUTE,
+  SOURCE_MESSAGE_ID_ATTRIBUTE,
+];
+
+/** The delivery as its producer published it: without the attributes dead-lettering added. */
+function publishedMessage(received: ReceivedMessage): OutgoingMessage {
+  const published = Object.entries(received.attributes ?? {}).filter(
+    ([name]) => !DEAD_LETTER_ATTRIBUTES.includes(name),
+  );
+  return {
+    deliveryId: received.deliveryId,
+    body: received.body,
+    ...(published.length > 0 && { attributes: Object.fromEntries(published) }),
+  };
+}
+
+/** Splits a received dead-letter copy (see encodeDeadLetter) into the delivery and its dead-letter note. */
+export function readDeadLetterCopy(received: ReceivedMessage): DeadLetterCopy {
+  const attributes = received.attributes ?? {};
+  const count = Number(attributes[RECEIVE_COUNT_ATTRIBUTE]);
+  return {
+    message: publishedMessage(received),
+    reason: attributes[DEAD_REASON_ATTRIBUTE],
+    deliveryCount: Number.isInteger(count) ? count : undefined,
+    sourceMessageId: attributes[SOURCE_MESSAGE_ID_ATTRIBUTE],
+  };
+}

@@ -3,6 +3,7 @@ import {
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
   DeleteMessageCommand,
+  DeleteQueueCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   type ReceiveMessageResult,
@@ -284,6 +285,24 @@ export class SqsBackend implements QueueBackend {
         maxDeliveries: this.#config.maxDeliveries,
       }),
     };
+  }
+
+  /**
+   * Deletes the queue itself (never its dead-letter queue), for the operator's cleanup once the
+   * queue was swept empty. A queue that is already gone counts as deleted. SQS may go on answering
+   * for the queue for up to a minute after this returns.
+   */
+  async deleteQueue(): Promise<void> {
+    const context = this.#context('deleteQueue');
+    try {
+      await this.#requests.send(context, (client, abortSignal) =>
+        client.send(new DeleteQueueCommand({ QueueUrl: this.#config.queueUrl }), { abortSignal }),
+      );
+    } catch (error) {
+      if (error instanceof SqsError && error.code === 'SQS_QUEUE_NOT_FOUND') return;
+      throw error;
+    }
+    this.#logger.info({ queueUrl: this.#config.queueUrl }, 'deleted the SQS queue');
   }
 
   /**

@@ -48,7 +48,8 @@ export type SqsOperation =
   | 'deadLetter'
   | 'ping'
   | 'stats'
-  | 'verify';
+  | 'verify'
+  | 'deleteQueue';
 
 /** Where an error happened: every SQS error names its operation and queue. */
 export interface SqsErrorContext {

@@ -18,6 +18,10 @@ export const REDIS_MEASURES = [
 ] as const;
 export type RedisMeasure = (typeof REDIS_MEASURES)[number];
 
+/** Figures of an analysis round's synthetic probes (see analysis/providers/probe-provider.ts). */
+export const PROBE_MEASURES = ['failed-probes', 'round-trip-p50-seconds', 'round-trip-p99-seconds'] as const;
+export type ProbeMeasure = (typeof PROBE_MEASURES)[number];
+
 const metric = withRules(
   z.object({
     name: labelName(
@@ -36,6 +40,13 @@ const metric = withRules(
       .enum(REDIS_MEASURES)
       .optional()
       .describe('A built-in figure of the stream Redis, read through the queue adapter.'),
+    probe: z
+      .enum(PROBE_MEASURES)
+      .optional()
+      .describe(
+        'A figure of the round’s synthetic ping deliveries: how many a worker did not mark done in ' +
+          'time, or their round trip from publish to done mark, in seconds.',
+      ),
     threshold: z
       .object({
         operator: z.enum(['<', '<=', '>', '>=']).describe('How the value must compare to `value` to pass.'),
@@ -50,9 +61,9 @@ const metric = withRules(
   }),
   [
     {
-      cel: 'has(self.query) != has(self.redis)',
-      holds: (value) => (value.query === undefined) !== (value.redis === undefined),
-      message: 'a metric has exactly one of query (PromQL) or redis (a built-in figure)',
+      cel: '(has(self.query) ? 1 : 0) + (has(self.redis) ? 1 : 0) + (has(self.probe) ? 1 : 0) == 1',
+      holds: (value) => [value.query, value.redis, value.probe].filter((v) => v !== undefined).length === 1,
+      message: 'a metric has exactly one of query (PromQL), redis (a built-in figure) or probe',
       fieldPath: '.query',
       reason: 'FieldValueInvalid',
     },
@@ -63,8 +74,14 @@ export type MetricSettings = z.output<typeof metric>;
 
 const probes = withRules(
   z.object({
-    interval: duration('Time between synthetic ping deliveries', '1s', '30s'),
-    timeout: duration('How long a worker has to mark a probe’s delivery id done', '1s', '30s'),
+    interval: duration(
+      'Time between synthetic ping deliveries: each analysis round sends its share (the analysis ' +
+        'interval divided by this, at least 1, at most 20) at once, each with a delivery id of its own',
+      '1s',
+      '30s',
+    ),
+    // The round waits for its probes inside a reconcile: a short default keeps a failing round short.
+    timeout: duration('How long a worker has to mark a probe’s delivery id done', '1s', '10s'),
     producerUrl: httpUrl(
       'Webhook URL of the producers; probes are then also sent there, signed, over HTTP.',
     ).optional(),
@@ -97,7 +114,8 @@ export const analysisSettings = withRules(
       .describe(
         'Gate on the built-in Redis metrics (backlog, entry ages, dead-letter growth, entries lost to ' +
           'trimming, memory headroom, missing consumers) with default thresholds, in the stages where ' +
-          'traffic exists; a metric in `metrics` with the same name replaces the default.',
+          'traffic exists, and on synthetic probes in staging (probe-failures, probe-round-trip-p50, ' +
+          'probe-round-trip-p99); a metric in `metrics` with the same name replaces the default.',
       ),
     prometheus: z
       .object({ url: httpUrl('Base URL of the Prometheus HTTP API.') })

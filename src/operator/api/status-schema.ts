@@ -140,6 +140,60 @@ export const condition = z
 
 export type Condition = z.output<typeof condition>;
 
+export const redisDrainStatus = z
+  .object({
+    lowestBacklog: count('Lowest Redis backlog read since the step began.').optional(),
+    progressAt: timestamp('When the backlog last went below its lowest reading (or the step began).'),
+    moverStartedAt: timestamp(
+      'When the operator began moving entries to SQS itself, consumers having made no progress for ' +
+        'spec.rollback.drainTimeout.',
+    ).optional(),
+    moved: count('Entries the operator moved from the stream to SQS.'),
+    lastMovedAt: timestamp('When the operator last moved an entry.').optional(),
+    moverError: text('Why the latest move failed, while it does.').optional(),
+    tally: z
+      .object({
+        mover: text('The mover instance (one per operator process and migration).', 64),
+        moved: count('Entries that instance had moved when last seen.'),
+      })
+      .optional()
+      .describe('The mover’s own count when status last took it in, so that nothing is counted twice.'),
+  })
+  .describe('Progress of the rollback’s Redis drain, and the operator’s own moves to SQS.');
+
+export type RedisDrainStatus = z.output<typeof redisDrainStatus>;
+
+export const PREFLIGHT_OUTCOMES = ['ok', 'warning', 'failed'] as const;
+export type PreflightOutcome = (typeof PREFLIGHT_OUTCOMES)[number];
+
+export const preflightStatus = z
+  .object({
+    checkedAt: timestamp('When the checks last ran.'),
+    passedAt: timestamp(
+      'When every check passed (warnings allowed); pinned: the checks do not run again.',
+    ).optional(),
+    checks: z
+      .array(
+        z.object({
+          name: text('Check name.', 63),
+          outcome: z
+            .enum(PREFLIGHT_OUTCOMES)
+            .describe('ok, warning (reported) or failed (blocks the start).'),
+          message: text('What was found, and what to fix when it failed.'),
+        }),
+      )
+      .max(16)
+      .meta({
+        description: 'One entry per check.',
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      }),
+  })
+  .describe('Checks made before the first Deployment patch (the start of `dual`).');
+
+export type PreflightStatus = z.output<typeof preflightStatus>;
+export type PreflightCheck = PreflightStatus['checks'][number];
+
 export const queueMigrationStatus = z
   .object({
     observedGeneration: count('Spec generation the status was computed from.').optional(),
@@ -157,7 +211,21 @@ export const queueMigrationStatus = z
     stageStartedAt: timestamp('When the current stage was entered.').optional(),
     stepStartedAt: timestamp('When the current step was entered.').optional(),
     greenSince: timestamp('Since when every gate has been green without interruption.').optional(),
-    sqsEmptySince: timestamp('Since when every SQS depth sample has read 0 (full stage).').optional(),
+    sqsEmptySince: timestamp(
+      'Since when every SQS depth sample has read 0 (full stage; cleanup’s final sweep, with the DLQ).',
+    ).optional(),
+    sweep: z
+      .object({
+        movedFromQueue: count('SQS messages moved into the stream.'),
+        movedFromDeadLetterQueue: count('SQS dead letters moved to `<stream>:dlq`, with their reasons.'),
+        lastMovedAt: timestamp('When the latest sweep moved anything.').optional(),
+      })
+      .optional()
+      .describe('Stragglers swept from SQS into Redis once consumers read only Redis (full, cleanup).'),
+    queueDeletedAt: timestamp(
+      'When cleanup decided to delete the SQS queue (spec.stages.cleanup.deleteQueue), written before ' +
+        'deleting it: from then on no rollback is possible.',
+    ).optional(),
     promoted: z
       .object({ stage: z.enum(STAGES), step: count('Step promoted.') })
       .optional()
@@ -184,6 +252,7 @@ export const queueMigrationStatus = z
         fromStep: count('Step of `stage` when the rollback started.'),
         failures: count('Times the current step was found failing.'),
         retryAt: timestamp('When a failing step is looked at again.').optional(),
+        drain: redisDrainStatus.optional(),
       })
       .optional()
       .describe('The rollback in progress or completed.'),
@@ -197,6 +266,7 @@ export const queueMigrationStatus = z
       .optional()
       .describe('Another field manager changed one of the operator’s fields; the migration is paused.'),
     analysis: analysisStatus.optional(),
+    preflight: preflightStatus.optional(),
     gates: z.array(gateResult).max(64).optional().describe('Latest verdict of each gate.'),
     plan: z
       .array(text('A planned action.', 512))
@@ -217,3 +287,4 @@ export const queueMigrationStatus = z
   .describe('Observed state of the migration, written only by the operator.');
 
 export type QueueMigrationStatus = z.output<typeof queueMigrationStatus>;
+export type SweepCounters = NonNullable<QueueMigrationStatus['sweep']>;

@@ -7,7 +7,11 @@ import type { EventRecorder } from '../kube/event-recorder.ts';
 import { CONTENT_TYPES, type KubeApi } from '../kube/kube-api.ts';
 import { FIELD_MANAGER, FINALIZER, paths } from '../kube/resource-paths.ts';
 import { unlessKubeError } from '../kube/unless-kube-error.ts';
-import { ownerOf, type MigrationObject } from './migration-object.ts';
+import { queueMigrationSpec } from '../api/spec-schema.ts';
+import type { SweepCounters } from '../api/status-schema.ts';
+import type { SweepCounts } from '../drain/sqs-to-stream-sweeper.ts';
+import { keyOf, ownerOf, type MigrationObject } from './migration-object.ts';
+import type { QueueFigures } from './queue-figures.ts';
 import { notificationOf, type TransitionNotifier } from './transition-notifier.ts';
 
 export const EXECUTOR_ERRORS = {
@@ -36,11 +40,18 @@ export class ActionExecutor {
   private readonly api: KubeApi;
   private readonly events: EventRecorder;
   private readonly notifier: TransitionNotifier;
+  private readonly queues: Pick<QueueFigures, 'sqsSweeper' | 'moveRedisToSqs'>;
 
-  constructor(api: KubeApi, events: EventRecorder, notifier: TransitionNotifier) {
+  constructor(
+    api: KubeApi,
+    events: EventRecorder,
+    notifier: TransitionNotifier,
+    queues: Pick<QueueFigures, 'sqsSweeper' | 'moveRedisToSqs'>,
+  ) {
     this.api = api;
     this.events = events;
     this.notifier = notifier;
+    this.queues = queues;
   }
 
   /**
@@ -134,7 +145,44 @@ export class ActionExecutor {
           notificationOf(namespace, ownerOf(migration), action.entry, action.phase),
         );
         return migration;
+      case 'sweepSqs':
+        return this.sweepSqs(migration, action);
+      case 'moveRedisToSqs':
+        // What moved (or why nothing did) reaches status through the next pass's observations.
+        await this.queues.moveRedisToSqs(keyOf(migration), queueMigrationSpec.parse(migration.spec), action);
+        return migration;
+      case 'deleteSqsQueue':
+        await this.queues
+          .sqsSweeper(keyOf(migration), queueMigrationSpec.parse(migration.spec))
+          .deleteQueue();
+        return migration;
     }
+  }
+
+  /**
+   * What a sweep moved is known only once it ran, after the pass's status was written: it is added
+   * to the counters by one more status write, guarded by resourceVersion like every write. A failed
+   * sweep still counts what it moved before failing, then fails the reconcile (retried with backoff).
+   */
+  private async sweepSqs(
+    migration: MigrationObject,
+    action: Extract<Action, { kind: 'sweepSqs' }>,
+  ): Promise<MigrationObject> {
+    const sweeper = this.queues.sqsSweeper(keyOf(migration), queueMigrationSpec.parse(migration.spec));
+    const { moved, failure } = await sweeper.sweep(action.maxMessages);
+    let current = migration;
+    if (moved.fromQueue + moved.fromDeadLetterQueue > 0) {
+      const { namespace, name } = migration.metadata;
+      const status = {
+        ...(migration.status as object),
+        sweep: countersAfter(action.counted, moved, action.at),
+      };
+      current = await this.api.request<MigrationObject>('PUT', paths.migrationStatus(namespace, name), {
+        body: { ...migration, status },
+      });
+    }
+    if (failure !== undefined) throw failure;
+    return current;
   }
 
   private async refuseForeignCanary(migration: MigrationObject, canary: string): Promise<void> {
@@ -149,4 +197,12 @@ export class ActionExecutor {
       );
     }
   }
+}
+
+function countersAfter(counted: SweepCounters, moved: SweepCounts, at: string): SweepCounters {
+  return {
+    movedFromQueue: counted.movedFromQueue + moved.fromQueue,
+    movedFromDeadLetterQueue: counted.movedFromDeadLetterQueue + moved.fromDeadLetterQueue,
+    lastMovedAt: at,
+  };
 }

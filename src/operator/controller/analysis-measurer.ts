@@ -1,14 +1,20 @@
-import type { Clock } from '../../adapter/index.ts';
+import type { Clock, IdempotencyConfig, Known } from '../../adapter/index.ts';
+import { durationMs } from '../api/durations.ts';
 import type { QueueMigrationSpec } from '../api/spec-schema.ts';
 import type { QueueMigrationStatus } from '../api/status-schema.ts';
 import type { RoundReadings } from '../analysis/analysis-engine.ts';
 import { dueRound } from '../analysis/analysis-round.ts';
 import { metricsForStage } from '../analysis/metric-catalog.ts';
-import { measureRound, type MetricProvider } from '../analysis/providers/metric-provider.ts';
+import { describeError, measureRound, type MetricProvider } from '../analysis/providers/metric-provider.ts';
+import { probesPerRound } from '../analysis/probe-delivery.ts';
+import type { ProbeKubeReads } from '../analysis/probe-kube-reads.ts';
+import { probeStoreSettings, type SecretLookup } from '../analysis/probe-store-settings.ts';
+import { ProbeProvider } from '../analysis/providers/probe-provider.ts';
 import { PrometheusProvider } from '../analysis/providers/prometheus-provider.ts';
 import { RedisProvider } from '../analysis/providers/redis-provider.ts';
 import { UnavailableProvider } from '../analysis/providers/unavailable-provider.ts';
 import { roundClockOf } from '../stages/analysis-step.ts';
+import type { EnvEntry } from '../stages/observations.ts';
 import type { OperatorMetrics } from './operator-metrics.ts';
 import type { QueueFigures } from './queue-figures.ts';
 
@@ -18,6 +24,12 @@ export interface AnalysisMeasurerOptions {
   clock: Clock;
   /** Budget of one provider's answer; a provider that takes longer is a provider error. */
   timeoutMs: number;
+  /**
+   * The probes' reads of Secrets (the webhook secret, a store password) and of the consumers' own
+   * store settings (IDEMPOTENCY_KEY_PREFIX). Without them, probes look under the default key
+   * prefix, and those that need a Secret read as no data, with the reason.
+   */
+  probeReads?: ProbeKubeReads;
 }
 
 /** Where the round's readings come from, for one migration. */
@@ -50,33 +62,84 @@ export class AnalysisMeasurer {
     const readyConsumers = metrics.some((m) => m.redis === 'missing-consumers')
       ? await target.readyConsumers()
       : [];
-    const readings = await measureRound(this.providers(target), metrics, {
+    const providers = this.providers(target);
+    if (metrics.some((m) => m.probe !== undefined))
+      providers.push(await this.probeProvider(target, due.round));
+    const readings = await measureRound(providers, metrics, {
       window: due.window,
       readyConsumers,
     });
     return { due, readings };
   }
 
-  private providers({ key, spec }: MeasureTarget): MetricProvider[] {
+  private providers({ key, spec, status }: MeasureTarget): MetricProvider[] {
     const prometheus = spec.analysis.prometheus;
     const { clock, timeoutMs } = this.options;
     return [
-      this.redisProvider(key, spec),
+      this.redisProvider(key, spec, status.sweep?.movedFromDeadLetterQueue ?? 0),
       ...(prometheus === undefined
         ? []
         : [new PrometheusProvider({ url: prometheus.url, clock, timeoutMs })]),
     ];
   }
 
-  private redisProvider(key: string, spec: QueueMigrationSpec): MetricProvider {
-    const { figures, metrics, clock, timeoutMs } = this.options;
-    if (spec.redis.passwordSecretRef !== undefined || spec.redis.tls !== undefined) {
+  /** The store the consumers mark deliveries done in: recorded settings, plus their own key prefix. */
+  private async probeStore(
+    { spec, status }: MeasureTarget,
+    namespace: string,
+    lookup: SecretLookup,
+  ): Promise<Known<IdempotencyConfig>> {
+    const { probeReads } = this.options;
+    const consumer = spec.consumers[0];
+    let liveEnv: readonly EnvEntry[] = [];
+    if (probeReads !== undefined && consumer !== undefined) {
+      try {
+        liveEnv = await probeReads.consumerEnv(namespace, consumer);
+      } catch (error) {
+        return { known: false, reason: `Deployment ${consumer.name}: ${describeError(error)}` };
+      }
+    }
+    return probeStoreSettings(spec, status.originals ?? [], lookup, liveEnv);
+  }
+
+  /** Probes publish through the stream back end and look for done marks where the consumers write them. */
+  private async probeProvider(target: MeasureTarget, round: number): Promise<MetricProvider> {
+    const { key, spec } = target;
+    const { figures, clock, probeReads } = this.options;
+    const namespace = key.split('/')[0] ?? '';
+    const lookup: SecretLookup = (ref) =>
+      probeReads === undefined
+        ? Promise.reject(new Error(`Secret ${ref.name}: the operator was started without access to Secrets`))
+        : probeReads.readSecret(namespace, ref);
+    const store = await this.probeStore(target, namespace, lookup);
+    if (!store.known) {
       return new UnavailableProvider(
-        'redis',
-        (metric) => metric.redis !== undefined,
-        'the Redis credentials are in Secrets, which the operator does not read yet ' +
-          '(set analysis.defaultMetrics to false, or gate on PromQL metrics)',
+        'probes',
+        (metric) => metric.probe !== undefined,
+        `probes cannot see done marks: ${store.reason}`,
       );
+    }
+    const { probes, interval } = spec.analysis;
+    const secretRef = probes.webhookSecretRef;
+    return new ProbeProvider({
+      migration: key,
+      round,
+      publish: async (message) => figures.redisBackend(key, spec).publish(message),
+      isDone: async (deliveryId) => figures.idempotencyStore(key, store.value).isDone(deliveryId),
+      ...(probes.producerUrl !== undefined &&
+        secretRef !== undefined && { http: { url: probes.producerUrl, secret: () => lookup(secretRef) } }),
+      count: probesPerRound(durationMs(interval), durationMs(probes.interval)),
+      timeoutMs: durationMs(probes.timeout),
+      clock,
+    });
+  }
+
+  private redisProvider(key: string, spec: QueueMigrationSpec, importedDeadLetters: number): MetricProvider {
+    const { figures, metrics, clock, timeoutMs } = this.options;
+    // A Secret that could not be read makes every Redis metric "no data", with the reason.
+    const unavailable = figures.redisUnavailable(key, spec);
+    if (unavailable !== undefined) {
+      return new UnavailableProvider('redis', (metric) => metric.redis !== undefined, unavailable);
     }
     return new RedisProvider({
       stats: async () => {
@@ -89,6 +152,7 @@ export class AnalysisMeasurer {
       group: spec.redis.group,
       clock,
       timeoutMs,
+      importedDeadLetters,
     });
   }
 }

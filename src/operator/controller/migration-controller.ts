@@ -67,15 +67,24 @@ export class MigrationController {
   private readonly index = new TargetIndex();
   /** decisionInputsOf each migration as last seen, to drop events that change none of them. */
   private readonly seenInputs = new Map<string, string>();
-  private readonly queue: WorkQueue;
+  /**
+   * The queue of the current run. Each run (each term as leader) gets a fresh one: a run ends by
+   * shutting its queue down, and a replica that leads again must not inherit a queue whose
+   * workers would return at once.
+   */
+  private queue: WorkQueue;
 
   constructor(settings: ControllerSettings, deps: ControllerDependencies) {
     this.settings = settings;
     this.deps = deps;
-    this.queue = new WorkQueue({
-      clock: deps.clock,
-      baseDelayMs: settings.retryBaseMs,
-      maxDelayMs: settings.retryMaxMs,
+    this.queue = this.newQueue();
+  }
+
+  private newQueue(): WorkQueue {
+    return new WorkQueue({
+      clock: this.deps.clock,
+      baseDelayMs: this.settings.retryBaseMs,
+      maxDelayMs: this.settings.retryMaxMs,
     });
   }
 
@@ -108,19 +117,19 @@ export class MigrationController {
     for (const key of this.index.migrationsOf(namespace, deployment.metadata?.name ?? '')) this.enqueue(key);
   }
 
-  private async work(signal: AbortSignal): Promise<void> {
+  private async work(queue: WorkQueue, signal: AbortSignal): Promise<void> {
     const { reconciler, logger, metrics, clock } = this.deps;
     for (;;) {
-      const key = await this.queue.get();
+      const key = await queue.get();
       if (key === undefined) return;
-      metrics.queueDepth.set(this.queue.length);
+      metrics.queueDepth.set(queue.length);
       const started = clock.now();
       try {
         const result = await reconciler.reconcile(key);
-        this.queue.forget(key);
+        queue.forget(key);
         metrics.reconciles.inc({ result: 'success' });
         if (result.requeueAfterMs !== undefined && !signal.aborted)
-          this.queue.addAfter(key, result.requeueAfterMs);
+          queue.addAfter(key, result.requeueAfterMs);
       } catch (error) {
         if (error instanceof TerminalError) {
           metrics.reconciles.inc({ result: 'terminal' });
@@ -131,11 +140,11 @@ export class MigrationController {
         } else {
           metrics.reconciles.inc({ result: 'error' });
           logger.warn({ err: error, migration: key }, 'reconcile failed; retrying with backoff');
-          if (!signal.aborted) this.queue.addRateLimited(key);
+          if (!signal.aborted) queue.addRateLimited(key);
         }
       } finally {
         metrics.reconcileSeconds.observe((clock.now() - started) / 1_000);
-        this.queue.done(key);
+        queue.done(key);
       }
     }
   }
@@ -144,6 +153,8 @@ export class MigrationController {
   async run(signal: AbortSignal): Promise<void> {
     const { api, clock, logger, metrics } = this.deps;
     const { namespace, resyncMs } = this.settings;
+    const queue = this.newQueue();
+    this.queue = queue;
     const common = {
       api,
       clock,
@@ -191,11 +202,11 @@ export class MigrationController {
         signal,
       ),
     ];
-    const workers = Array.from({ length: this.settings.workers }, () => this.work(signal));
+    const workers = Array.from({ length: this.settings.workers }, () => this.work(queue, signal));
     signal.addEventListener(
       'abort',
       () => {
-        this.queue.shutDown();
+        queue.shutDown();
       },
       { once: true },
     );

@@ -11,8 +11,12 @@ import type { Role } from '../stages/actions.ts';
 import { managedVariables } from '../stages/container-settings.ts';
 import { canaryName } from '../stages/layout.ts';
 import type { DeploymentObservation, Observations } from '../stages/observations.ts';
+import { sweepsSqs } from '../stages/progression.ts';
+import { PreflightChecks } from '../preflight/preflight-checks.ts';
+import type { PreflightFacts } from '../preflight/preflight-facts.ts';
 import type { MigrationObject } from './migration-object.ts';
 import type { QueueFigures } from './queue-figures.ts';
+import { readRedisSecrets } from '../kube/redis-secrets.ts';
 
 const getOrUndefined = <T>(api: KubeApi, path: string): Promise<T | undefined> =>
   unlessKubeError('KUBE_API_NOT_FOUND', () => api.request<T>('GET', path));
@@ -26,10 +30,27 @@ const getOrUndefined = <T>(api: KubeApi, path: string): Promise<T | undefined> =
 export class ObservationGatherer {
   private readonly api: KubeApi;
   private readonly figures: QueueFigures;
+  private readonly preflight: PreflightChecks;
 
   constructor(api: KubeApi, figures: QueueFigures) {
     this.api = api;
     this.figures = figures;
+    this.preflight = new PreflightChecks({ api, figures });
+  }
+
+  /**
+   * The `dual` preflight's facts, while it can still matter: Pending, not passed, not paused, not
+   * being deleted (a start that cannot happen needs no Redis or SQS round trips).
+   */
+  private async preflightFacts(
+    migration: MigrationObject,
+    spec: QueueMigrationSpec,
+    status: QueueMigrationStatus,
+  ): Promise<PreflightFacts | undefined> {
+    const pending = (status.phase ?? 'Pending') === 'Pending' && status.preflight?.passedAt === undefined;
+    if (!pending || spec.paused || migration.metadata.deletionTimestamp !== undefined) return undefined;
+    const { namespace, name } = migration.metadata;
+    return this.preflight.gather(`${namespace}/${name}`, namespace, spec);
   }
 
   private async observe(
@@ -85,6 +106,11 @@ export class ObservationGatherer {
   ): Promise<Omit<Observations, 'verdicts'>> {
     const { namespace, uid } = migration.metadata;
     const key = `${namespace}/${migration.metadata.name}`;
+    // Every reconcile reads the referenced Secrets again (one GET each), so a rotated password or
+    // certificate reaches the next Redis connection; at rest no connection is opened, so no read.
+    const atRest = status.phase === 'RolledBack' || status.phase === 'Succeeded';
+    if (!atRest) this.figures.useRedisSecrets(key, await readRedisSecrets(this.api, namespace, spec.redis));
+    const preflight = await this.preflightFacts(migration, spec, status);
     const deployments = new Map<string, DeploymentObservation>();
     const canaries = new Map<string, DeploymentObservation>();
     const targets = [
@@ -122,14 +148,20 @@ export class ObservationGatherer {
     }
     const drainingSqs = status.phase === 'Progressing' && status.stage === 'full' && status.step === 0;
     const sqsDepth = drainingSqs ? await this.figures.sqsDepth(key, spec) : undefined;
+    const sweeping = status.phase === 'Progressing' && sweepsSqs(status.stage, status.step);
+    const sqsRemainder = sweeping ? await this.figures.sqsSweeper(key, spec).remainder() : undefined;
     const drainingRedis = status.phase === 'RollingBack' && status.rollback?.step === 'drain-redis';
     const redisBacklog = drainingRedis ? await this.figures.redisBacklog(key, spec) : undefined;
+    const redisMoves = drainingRedis ? this.figures.redisMoves(key) : undefined;
     return {
       deployments,
       canaries,
       ...(rehearsal !== undefined && { rehearsal }),
       ...(sqsDepth !== undefined && { sqsDepth }),
+      ...(sqsRemainder !== undefined && { sqsRemainder }),
       ...(redisBacklog !== undefined && { redisBacklog }),
+      ...(redisMoves !== undefined && { redisMoves }),
+      ...(preflight !== undefined && { preflight }),
     };
   }
 }

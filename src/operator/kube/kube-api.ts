@@ -54,6 +54,7 @@ export class KubeApi {
     path: string,
     options: RequestOptions,
     timeoutMs: number,
+    body?: string,
   ): Promise<http.ClientRequest> {
     const url = new URL(path, this.credentials.server);
     const [agent, authorization] = await Promise.all([
@@ -68,7 +69,12 @@ export class KubeApi {
       path: url.pathname + url.search,
       headers: {
         Accept: CONTENT_TYPES.json,
-        ...(options.body !== undefined && { 'Content-Type': options.contentType ?? CONTENT_TYPES.json }),
+        // A body without Content-Length on a DELETE is not framed by Node: the server would read
+        // it as the start of the next request on the kept-alive socket.
+        ...(body !== undefined && {
+          'Content-Type': options.contentType ?? CONTENT_TYPES.json,
+          'Content-Length': Buffer.byteLength(body),
+        }),
         ...(authorization !== undefined && { Authorization: authorization }),
       },
       agent,
@@ -95,7 +101,8 @@ export class KubeApi {
   /** One request; resolves to the parsed answer, rejects with a KubeApiError. */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const target = withQuery(path, options.query);
-    const request = await this.open(method, target, options, REQUEST_TIMEOUT_MS);
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const request = await this.open(method, target, options, REQUEST_TIMEOUT_MS, body);
     return new Promise<T>((resolve, reject) => {
       request.on('error', (error) => {
         reject(new KubeApiError(method, target, 0, error.message, { cause: error }));
@@ -122,7 +129,7 @@ export class KubeApi {
           reject(new KubeApiError(method, target, status, detail));
         });
       });
-      request.end(options.body === undefined ? undefined : JSON.stringify(options.body));
+      request.end(body);
     });
   }
 

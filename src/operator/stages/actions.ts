@@ -1,4 +1,4 @@
-import type { HistoryEntry, Phase, QueueMigrationStatus } from '../api/status-schema.ts';
+import type { HistoryEntry, Phase, QueueMigrationStatus, SweepCounters } from '../api/status-schema.ts';
 import type { EnvEntry } from './observations.ts';
 
 export type Role = 'producer' | 'consumer';
@@ -32,7 +32,22 @@ export type Action =
   | { kind: 'recordEvent'; entry: HistoryEntry; type: 'Normal' | 'Warning' }
   /** A JSON POST of a transition to spec.notificationUrl; best effort, after its Event. */
   | { kind: 'notify'; url: string; entry: HistoryEntry; phase: Phase }
-  | { kind: 'removeFinalizer' };
+  | { kind: 'removeFinalizer' }
+  /**
+   * Moves up to `maxMessages` from SQS (then its DLQ) into the stream (its DLQ into `<stream>:dlq`),
+   * each deleted from SQS only once Redis holds it; what moved is added to `counted` in status
+   * (known only afterwards, so written by a status patch of its own, dated `at`).
+   */
+  | { kind: 'sweepSqs'; maxMessages: number; counted: SweepCounters; at: string }
+  /** Deletes the SQS queue (not its DLQ); status.queueDeletedAt is written first. */
+  | { kind: 'deleteSqsQueue' }
+  /**
+   * Rollback drain: reads up to `maxEntries` stream entries as the operator's own group consumer
+   * (its own pending first, then entries idle longer than `claimIdleMs`, the consumers' claim time,
+   * then new ones), sends each to SQS and acknowledges it once SQS accepted it. The count shows up
+   * as `redisMoves`.
+   */
+  | { kind: 'moveRedisToSqs'; maxEntries: number; claimIdleMs: number };
 
 export interface Decision {
   status: QueueMigrationStatus;

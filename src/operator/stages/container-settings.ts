@@ -25,6 +25,17 @@ const CONNECTION_SUFFIXES = [
   'SENTINEL_ADDRESSES',
 ] as const;
 
+/**
+ * The SQS queue settings, which cleanup removes. AWS_REGION and AWS_ENDPOINT_URL are not among
+ * them: handlers may use AWS for other things, so they stay as the user set them.
+ */
+const SQS_VARIABLES: readonly string[] = [
+  'SQS_QUEUE_URL',
+  'SQS_DLQ_URL',
+  'SQS_WAIT_TIME_SECONDS',
+  'SQS_VISIBILITY_TIMEOUT_SECONDS',
+];
+
 const QUEUE_VARIABLES = [
   'QUEUE_TYPE',
   'QUEUE_FALLBACK_TYPE',
@@ -32,6 +43,7 @@ const QUEUE_VARIABLES = [
   'REDIS_STREAM_NAME',
   'REDIS_CONSUMER_GROUP',
   'REDIS_MAX_LEN',
+  ...SQS_VARIABLES,
 ];
 
 const IDEMPOTENCY_VARIABLES = CONNECTION_SUFFIXES.map((suffix) => `IDEMPOTENCY_REDIS_${suffix}`);
@@ -127,6 +139,19 @@ function pinnedIdempotencyStore(original: OriginalSettings): EnvEntry[] {
   return connection('REDIS_').map((entry) => ({ ...normalised(entry), name: `IDEMPOTENCY_${entry.name}` }));
 }
 
+/**
+ * The SQS settings as recorded, carried while any mode may still use SQS. Applying the user's own
+ * value changes no pod template; it makes the operator a co-owner of the field (the API server
+ * keeps two owners while both set the same value), which is what lets the operator later take it
+ * over without that looking like a conflict: between the transition to `redis` and its patch, the
+ * field is still the operator's as much as the user's (see foreignFields in
+ * kube/deployment-observation.ts). A migration recorded before the operator managed these has
+ * none of them here, and they are left as they are.
+ */
+function recordedSqsSettings(original: OriginalSettings): EnvEntry[] {
+  return original.env.filter((entry) => SQS_VARIABLES.includes(entry.name)).map(normalised);
+}
+
 function queueVariables(mode: Exclude<Mode, 'original'>): EnvEntry[] {
   switch (mode) {
     case 'sqs-with-redis-fallback':
@@ -144,7 +169,10 @@ function queueVariables(mode: Exclude<Mode, 'original'>): EnvEntry[] {
  * The operator's fields of a container in a mode. `original` is exactly what was recorded. Other
  * modes set the queue and Redis variables; a variable the container had before and the mode does
  * not use is set to an empty value (which the adapter reads as unset), because server-side apply
- * cannot remove a field another manager owns.
+ * cannot remove a field another manager owns. That is how cleanup removes the SQS settings: in
+ * `redis` mode they are no longer carried, so a forced apply sets each recorded one to an empty
+ * value, taking the value over from the user's manager. The entry keeps its name, since that
+ * manager still owns the list item; a rollback applies the recorded values again.
  */
 export function desiredSettings(
   spec: QueueMigrationSpec,
@@ -156,6 +184,7 @@ export function desiredSettings(
     ...queueVariables(mode),
     ...redisVariables(spec),
     ...(original.role === 'consumer' ? pinnedIdempotencyStore(original) : []),
+    ...(mode === 'redis' ? [] : recordedSqsSettings(original)),
   ];
   const blanked = original.env
     .filter((entry) => !wanted.some((w) => w.name === entry.name))
@@ -167,6 +196,21 @@ export function desiredSettings(
   };
 }
 
+/**
+ * What a managed variable must read under `settings`: its entry there, else an empty value. An SQS
+ * variable the settings do not name has no expected value: it was never recorded, so the operator
+ * neither set it nor removes it.
+ */
+function expectedEntry(settings: ContainerSettings, name: string): EnvEntry | undefined {
+  const entry = settings.env.find((e) => e.name === name);
+  if (entry !== undefined) return normalised(entry);
+  return SQS_VARIABLES.includes(name) ? undefined : literal(name, '');
+}
+
+function observedEntry(container: ContainerObservation | undefined, name: string): EnvEntry {
+  return normalised(container?.env.find((entry) => entry.name === name) ?? literal(name, ''));
+}
+
 /** Whether the Deployment's container carries the settings (and none of the managed ones it must not). */
 export function settingsApplied(
   deployment: DeploymentObservation,
@@ -175,16 +219,11 @@ export function settingsApplied(
 ): boolean {
   const container = deployment.container;
   if (container === undefined) return false;
-  const observed = new Map(container.env.map((entry) => [entry.name, normalised(entry)]));
-  const envMatches = settings.env.every((entry) => {
-    const seen = observed.get(entry.name);
-    return isDeepStrictEqual(seen ?? literal(entry.name, ''), normalised(entry));
+  const names = new Set([...settings.env.map((entry) => entry.name), ...managedVariables(role)]);
+  const envMatches = [...names].every((name) => {
+    const expected = expectedEntry(settings, name);
+    return expected === undefined || isDeepStrictEqual(observedEntry(container, name), expected);
   });
-  const wanted = new Set(settings.env.map((entry) => entry.name));
-  const noStrays = managedVariables(role).every(
-    (name) =>
-      wanted.has(name) || isDeepStrictEqual(observed.get(name) ?? literal(name, ''), literal(name, '')),
-  );
   const mounted = container.volumeMounts.some(
     (m) => m.name === TLS_VOLUME && m.mountPath === settings.tlsVolume?.mountPath,
   );
@@ -192,7 +231,7 @@ export function settingsApplied(
     settings.tlsVolume === undefined
       ? !deployment.volumes.includes(TLS_VOLUME)
       : deployment.volumes.includes(TLS_VOLUME) && mounted;
-  return envMatches && noStrays && volumeMatches;
+  return envMatches && volumeMatches;
 }
 
 /**
@@ -203,11 +242,10 @@ export function foreignChanges(
   deployment: DeploymentObservation,
   settings: ContainerSettings,
 ): { variable: string; manager: string }[] {
-  const want = (name: string): EnvEntry =>
-    normalised(settings.env.find((entry) => entry.name === name) ?? literal(name, ''));
-  const seen = (name: string): EnvEntry =>
-    normalised(deployment.container?.env.find((entry) => entry.name === name) ?? literal(name, ''));
-  return deployment.foreignFields.filter(
-    ({ variable }) => !isDeepStrictEqual(seen(variable), want(variable)),
-  );
+  return deployment.foreignFields.filter(({ variable }) => {
+    const expected = expectedEntry(settings, variable);
+    return (
+      expected !== undefined && !isDeepStrictEqual(observedEntry(deployment.container, variable), expected)
+    );
+  });
 }

@@ -16,6 +16,8 @@ export const ORIGINAL_LAYOUT: Layout = { producers: 'original', consumers: 'orig
 /**
  * Forward stages. `full` and `cleanup` have two steps each: in `full`, step 0 moves the producers
  * and step 1 the consumers (after SQS drained); in `cleanup`, step 1 removes the SQS fallback.
+ * The `redis` mode removes the SQS settings too, so consumers lose them at `full` step 1 and
+ * producers at `cleanup` step 1.
  */
 export function forwardLayout(spec: QueueMigrationSpec, stage: StageName, step: number): Layout {
   switch (stage) {

@@ -2,6 +2,7 @@ import type { Known } from '../../adapter/types.ts';
 import type { Phase, RecordedEnvVar } from '../api/status-schema.ts';
 import type { RoundReadings } from '../analysis/analysis-engine.ts';
 import type { Verdict } from '../analysis/verdict.ts';
+import type { PreflightFacts } from '../preflight/preflight-facts.ts';
 
 /** An env entry of a container: a literal or a reference (the same shape status records). */
 export type EnvEntry = RecordedEnvVar;
@@ -9,6 +10,26 @@ export type EnvEntry = RecordedEnvVar;
 export interface ContainerObservation {
   env: readonly EnvEntry[];
   volumeMounts: readonly { name: string; mountPath: string }[];
+}
+
+/**
+ * What SQS still holds once consumers read only Redis (full step 1 on, cleanup): the operator
+ * sweeps it into Redis. `gone` once the queue no longer exists; `none` when it has no DLQ.
+ */
+export interface SqsRemainder {
+  queue: Known<number> | 'gone';
+  deadLetters: Known<number> | 'none';
+}
+
+/**
+ * The running count of one mover instance (it starts at 0 with each operator process): the stage
+ * machine adds what grew since it last looked, so a count is never taken in twice.
+ */
+export interface RedisMoveTally {
+  mover: string;
+  moved: number;
+  /** Why the latest move failed; absent once one succeeded. */
+  error?: string;
 }
 
 /** What the stage machine needs to know about one Deployment, gathered by the controller. */
@@ -49,4 +70,10 @@ export interface Observations {
   sqsDepth?: Known<number>;
   /** Redis backlog (lag + pending) sampled now; absent until a provider reads it. */
   redisBacklog?: Known<number>;
+  /** SQS and its DLQ sampled now, while the operator sweeps them (full step 1 on, cleanup). */
+  sqsRemainder?: SqsRemainder;
+  /** What the `dual` preflight judges; gathered only while Pending and not yet passed. */
+  preflight?: PreflightFacts;
+  /** What this operator process's Redis→SQS mover of the migration has done, once it ran. */
+  redisMoves?: RedisMoveTally;
 }

@@ -2,6 +2,7 @@ import type { QueueMigrationSpec } from '../api/spec-schema.ts';
 import type { StageName } from '../api/stages-schema.ts';
 import { MAX_HISTORY, type HistoryEntry, type QueueMigrationStatus } from '../api/status-schema.ts';
 import type { Verdict } from '../analysis/verdict.ts';
+import type { Action } from './actions.ts';
 import type { Observations } from './observations.ts';
 import { TRANSITION_REASONS, type TransitionReason } from './transition-reasons.ts';
 
@@ -16,6 +17,11 @@ export class Pass {
   readonly generation: number;
   status: QueueMigrationStatus;
   readonly recorded: HistoryEntry[] = [];
+  /**
+   * Work on the queues themselves (a sweep, a move, deleting a queue) that the pass decided on; it
+   * runs after the status recording the decision is written and the Deployments are patched.
+   */
+  readonly queueActions: Action[] = [];
   /** Verdicts of the analysis of the step the pass ended at, for status.gates. */
   analysisVerdicts: Verdict[] = [];
   /** Earliest moment a time-based wait ends, if any. */

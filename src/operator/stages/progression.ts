@@ -1,7 +1,10 @@
+import type { Known } from '../../adapter/types.ts';
 import { durationMs } from '../api/durations.ts';
 import type { StageName } from '../api/stages-schema.ts';
+import type { SweepCounters } from '../api/status-schema.ts';
 import { analysisWaits } from './analysis-step.ts';
 import { forwardLayout, stepCount } from './layout.ts';
+import type { SqsRemainder } from './observations.ts';
 import type { Pass } from './pass.ts';
 import { EVERYTHING, layoutWaits, resolveLayout } from './resolved-layout.ts';
 import type { TransitionReason } from './transition-reasons.ts';
@@ -12,6 +15,23 @@ interface StepRules {
   durationMs: number;
   approval: boolean;
   hard: string[];
+  /** Cleanup's final sweep: SQS and its DLQ must read empty once the Deployments rolled out. */
+  finalSweep?: boolean;
+}
+
+/** Messages one pass sweeps at most: the sweep holds its migration's reconcile while it runs. */
+export const SWEEP_BATCH = 100;
+/** While SQS holds stragglers (or the queue is being deleted), look again this soon. */
+const SWEEP_AGAIN_MS = 1_000;
+const NOTHING_SWEPT: SweepCounters = { movedFromQueue: 0, movedFromDeadLetterQueue: 0 };
+
+/**
+ * From full step 1 (consumers read only Redis) to the end of cleanup, nothing reads SQS any more:
+ * what lands there (producers still fall back to it, dead letters of earlier failures) is swept
+ * into Redis by the operator.
+ */
+export function sweepsSqs(stage: StageName | undefined, step: number | undefined): boolean {
+  return (stage === 'full' && (step ?? 0) >= 1) || stage === 'cleanup';
 }
 
 function stepRules(pass: Pass, stage: StageName, step: number): StepRules {
@@ -40,7 +60,7 @@ function stepRules(pass: Pass, stage: StageName, step: number): StepRules {
     case 'cleanup':
       return step === 0
         ? { durationMs: durationMs(stages.cleanup.stabilityWindow), approval: false, hard: [] }
-        : { durationMs: 0, approval: false, hard: [] };
+        : { durationMs: 0, approval: false, hard: [], finalSweep: true };
   }
 }
 
@@ -53,27 +73,113 @@ function rehearsalWait(pass: Pass): string[] {
 }
 
 /**
- * Consumers may leave SQS only once every depth sample over the drain window read 0. Real SQS
- * counts lag by about a minute, so one zero reading proves nothing; the window starts with the
- * first zero and any non-zero or unknown sample restarts it.
+ * Waits until SQS reads empty in every sample over the drain window. Real SQS counts lag by about a
+ * minute, so one zero reading proves nothing; the window starts with the first empty sample and any
+ * non-empty or unknown one (`notEmpty` says which) restarts it.
  */
-function sqsDrainWait(pass: Pass): string[] {
+function heldEmpty(pass: Pass, what: string, notEmpty: string | undefined): string[] {
   const { status } = pass;
-  const depth = pass.observations.sqsDepth;
-  const windowMs = durationMs(pass.spec.stages.full.drainWindow);
-  if (depth === undefined || !depth.known || depth.value !== 0) {
+  const window = pass.spec.stages.full.drainWindow;
+  const windowMs = durationMs(window);
+  if (notEmpty !== undefined) {
     delete status.sqsEmptySince;
-    const reading =
-      depth === undefined ? 'no sample yet' : depth.known ? `depth ${depth.value}` : depth.reason;
-    return [`SQS to read empty for ${pass.spec.stages.full.drainWindow} (${reading})`];
+    return [`${what} to read empty for ${window} (${notEmpty})`];
   }
   status.sqsEmptySince ??= pass.nowIso;
   const emptyFor = pass.since(status.sqsEmptySince);
   if (emptyFor >= windowMs) return [];
   pass.wakeUpAt(pass.now + windowMs - emptyFor);
-  return [
-    `SQS to read empty for ${pass.spec.stages.full.drainWindow} (depth 0 since ${status.sqsEmptySince})`,
-  ];
+  return [`${what} to read empty for ${window} (depth 0 since ${status.sqsEmptySince})`];
+}
+
+/** Consumers may leave SQS only once it held empty over the drain window. */
+function sqsDrainWait(pass: Pass): string[] {
+  const depth = pass.observations.sqsDepth;
+  const notEmpty =
+    depth === undefined
+      ? 'no sample yet'
+      : !depth.known
+        ? depth.reason
+        : depth.value === 0
+          ? undefined
+          : `depth ${depth.value}`;
+  return heldEmpty(pass, 'SQS', notEmpty);
+}
+
+/** Messages a reading shows: a queue that is gone and a DLQ that does not exist hold none. */
+function depthOf(reading: Known<number> | 'gone' | 'none'): Known<number> {
+  return typeof reading === 'string' ? { known: true, value: 0 } : reading;
+}
+
+/** What keeps the remainder from reading empty, in words; undefined when it is empty. */
+function leftover(remainder: SqsRemainder | undefined): string | undefined {
+  if (remainder === undefined) return 'no sample yet';
+  // Only the queue redrives into its DLQ: with the queue gone, nothing can land in either.
+  if (remainder.queue === 'gone') return undefined;
+  const parts = (
+    [
+      ['queue', depthOf(remainder.queue)],
+      ['dead-letter queue', depthOf(remainder.deadLetters)],
+    ] as const
+  ).flatMap(([what, depth]) => {
+    if (!depth.known) return [`${what} unknown: ${depth.reason}`];
+    return depth.value === 0 ? [] : [`${what} depth ${depth.value}`];
+  });
+  return parts.length === 0 ? undefined : parts.join('; ');
+}
+
+/**
+ * Cleanup's final sweep: once no producer pod with the SQS fallback is left, SQS and its DLQ must
+ * hold empty over the drain window (the sweeps of each pass empty them meanwhile).
+ */
+function finalSweepWait(pass: Pass, rolledOut: boolean): string[] {
+  if (!rolledOut) {
+    delete pass.status.sqsEmptySince;
+    return [];
+  }
+  return heldEmpty(
+    pass,
+    'the final sweep: SQS and its dead-letter queue',
+    leftover(pass.observations.sqsRemainder),
+  );
+}
+
+/** A bounded sweep while SQS or its DLQ holds anything and consumers read only Redis. */
+function sweepStragglers(pass: Pass): void {
+  const { status } = pass;
+  const remainder = pass.observations.sqsRemainder;
+  if (status.phase !== 'Progressing' || !sweepsSqs(status.stage, status.step)) return;
+  if (remainder === undefined) return;
+  const waiting = [depthOf(remainder.queue), depthOf(remainder.deadLetters)].some(
+    (d) => d.known && d.value > 0,
+  );
+  if (!waiting) return;
+  pass.queueActions.push({
+    kind: 'sweepSqs',
+    maxMessages: SWEEP_BATCH,
+    counted: status.sweep ?? NOTHING_SWEPT,
+    at: pass.nowIso,
+  });
+  pass.wakeUpAt(pass.now + SWEEP_AGAIN_MS);
+}
+
+/**
+ * Deletes the swept queue when the spec asks, recording the decision in status first (no rollback
+ * after it); the migration succeeds once the queue is seen gone, and asks again until then.
+ */
+function queueDeletion(pass: Pass): string[] {
+  const { status, spec } = pass;
+  if (!spec.stages.cleanup.deleteQueue || pass.observations.sqsRemainder?.queue === 'gone') return [];
+  if (status.queueDeletedAt === undefined) {
+    status.queueDeletedAt = pass.nowIso;
+    pass.record(
+      'QueueDeleted',
+      `SQS queue ${spec.sqs.queueUrl} swept empty: deleting it (its dead-letter queue is kept); no rollback from here`,
+    );
+  }
+  pass.queueActions.push({ kind: 'deleteSqsQueue' });
+  pass.wakeUpAt(pass.now + SWEEP_AGAIN_MS);
+  return [`SQS queue ${spec.sqs.queueUrl} to be gone`];
 }
 
 interface Next {
@@ -142,10 +248,12 @@ function advanceOnce(pass: Pass): ProgressOutcome | 'advanced' {
   const step = status.step ?? 0;
   const rules = stepRules(pass, stage, step);
   const resolved = resolveLayout(pass, forwardLayout(pass.spec, stage, step));
+  const layout = layoutWaits(resolved, EVERYTHING, observations.verdicts);
   const hard = [
-    ...layoutWaits(resolved, EVERYTHING, observations.verdicts),
+    ...layout,
     ...observations.verdicts.filter((v) => !v.promotable && v.verdict !== 'success').map((v) => v.message),
     ...rules.hard,
+    ...(rules.finalSweep === true ? finalSweepWait(pass, layout.length === 0) : []),
   ];
   const soft = [
     ...observations.verdicts.filter((v) => v.promotable && v.verdict !== 'success').map((v) => v.message),
@@ -171,8 +279,11 @@ function advanceOnce(pass: Pass): ProgressOutcome | 'advanced' {
   }
   const next = nextOf(pass, stage, step);
   if (next === 'done') {
+    const deleting = queueDeletion(pass);
+    if (deleting.length > 0) return { waiting: deleting, awaitingApproval: false };
     status.phase = 'Succeeded';
-    pass.record('Succeeded', 'every Deployment runs on Redis; SQS fallback removed');
+    const queue = status.queueDeletedAt === undefined ? 'SQS queue kept' : 'SQS queue deleted';
+    pass.record('Succeeded', `every Deployment runs on Redis; SQS fallback removed; ${queue}`);
     return 'advanced';
   }
   pass.enter(next.stage, next.step);
@@ -185,10 +296,15 @@ const MAX_STEPS_PER_PASS = 16;
 
 /** Moves forward as far as the evidence allows in this pass. */
 export function progress(pass: Pass): ProgressOutcome {
+  let outcome: ProgressOutcome = { waiting: [], awaitingApproval: false };
   for (let i = 0; i < MAX_STEPS_PER_PASS; i += 1) {
-    const outcome = advanceOnce(pass);
-    if (outcome !== 'advanced') return outcome;
+    const step = advanceOnce(pass);
+    if (step !== 'advanced') {
+      outcome = step;
+      break;
+    }
     if (pass.status.phase === 'Succeeded') break;
   }
-  return { waiting: [], awaitingApproval: false };
+  sweepStragglers(pass);
+  return outcome;
 }

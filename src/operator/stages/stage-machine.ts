@@ -4,6 +4,7 @@ import type { QueueMigrationSpec } from '../api/spec-schema.ts';
 import type { HistoryEntry, Phase, QueueMigrationStatus } from '../api/status-schema.ts';
 import type { StageDecision } from '../analysis/analysis-engine.ts';
 import { worstVerdict } from '../analysis/verdict.ts';
+import { preflightHolds } from '../preflight/preflight-gate.ts';
 import type { Action, Decision } from './actions.ts';
 import { analyseStep } from './analysis-step.ts';
 import { setCondition } from './conditions.ts';
@@ -56,7 +57,8 @@ function targetProblems(pass: Pass): string[] {
 
 /**
  * Starts at dual: the original settings are recorded (the first time only: a retry reuses them)
- * and must show the pipeline on SQS, since that is where a migration starts from.
+ * and must show the pipeline on SQS, since that is where a migration starts from; the preflight
+ * must have passed before anything is recorded or patched.
  */
 function start(pass: Pass): Outcome {
   const { status, spec, observations } = pass;
@@ -80,6 +82,8 @@ function start(pass: Pass): Outcome {
         `${o.role} ${o.deployment}/${o.container} does not have the literal QUEUE_TYPE=sqs to start from`,
     );
   if (notOnSqs.length > 0) return { waiting: notOnSqs, awaitingApproval: false };
+  const preflight = preflightHolds(pass);
+  if (preflight.length > 0) return { waiting: preflight, awaitingApproval: false };
   status.originals = originals;
   status.startedAt ??= pass.nowIso;
   status.phase = 'Progressing';
@@ -350,6 +354,7 @@ export function decide(input: MigrationInput): Decision {
     ...(isDeepStrictEqual(status, input.status) ? [] : [{ kind: 'writeStatus', status } as const]),
     ...changes,
     ...pass.recorded.map((entry) => ({ kind: 'recordEvent', entry, type: eventType(entry.reason) }) as const),
+    ...pass.queueActions,
     ...notifications(spec.notificationUrl, pass.recorded, status.phase),
     ...(mayRelease && input.finalizerPresent ? [{ kind: 'removeFinalizer' } as const] : []),
   ];

@@ -4,12 +4,21 @@
  */
 export const TRANSITION_REASONS = {
   DualStarted: { type: 'Normal', description: 'Originals recorded; consumers read both queues.' },
+  PreflightFailed: {
+    type: 'Warning',
+    description: 'A preflight check failed: the migration stays Pending and nothing is patched.',
+  },
   StagingStarted: { type: 'Normal', description: 'The rehearsal stage began.' },
   CanaryStepStarted: { type: 'Normal', description: 'A canary step began; canaries publish to Redis.' },
   FullStarted: { type: 'Normal', description: 'Producers publish to Redis, with SQS as fallback.' },
   ConsumersSwitched: { type: 'Normal', description: 'SQS drained; consumers read only Redis.' },
   CleanupStarted: { type: 'Normal', description: 'The stability window began.' },
   FallbackRemoved: { type: 'Normal', description: 'Producers no longer fall back to SQS.' },
+  QueueDeleted: {
+    type: 'Normal',
+    description:
+      'Cleanup deletes the swept SQS queue, as spec.stages.cleanup.deleteQueue asks; no rollback after this.',
+  },
   Succeeded: { type: 'Normal', description: 'The migration is complete.' },
   RollbackStarted: {
     type: 'Warning',
@@ -25,6 +34,15 @@ export const TRANSITION_REASONS = {
   RollbackStepFailing: {
     type: 'Warning',
     description: 'A rollback step is failing; it is retried, never skipped.',
+  },
+  RollbackMoverStarted: {
+    type: 'Warning',
+    description: 'Consumers made no progress draining Redis: the operator moves the entries to SQS itself.',
+  },
+  RollbackRefused: {
+    type: 'Warning',
+    description:
+      'A rollback was asked for after cleanup deleted the SQS queue: there is nothing to go back to.',
   },
   RolledBack: { type: 'Normal', description: 'Every Deployment has its original settings again.' },
   Promoted: { type: 'Normal', description: 'A promote token skipped time, metric and approval waits.' },

@@ -7,12 +7,18 @@ import type { V1EnvVar } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { API_GROUP, API_VERSION } from '../../../src/operator/api/names.ts';
 import type { QueueMigrationStatus } from '../../../src/operator/api/status-schema.ts';
-import { waitForRollout, type KubeTools } from '../../env/local-node/e2e-support.ts';
+import { useTestNamespace, waitForRollout, type KubeTools } from '../../env/local-node/e2e-support.ts';
 import { sqsClient } from '../../env/sqs.ts';
 import type { KubeEndpoint, RedisEndpoints, SqsEndpoint } from '../../env/state.ts';
+import { required } from '../../env/test-environment.ts';
 import { waitUntil } from '../../env/wait.ts';
 import { settledAccount, type DeliveryAccount } from './delivery-ledger.ts';
-import { OperatorProcess, operatorKubeconfig, releaseMigrations } from './operator-process.ts';
+import {
+  namespaceOperator,
+  operatorKubeconfig,
+  releaseMigrations,
+  type OperatorProcess,
+} from './operator-process.ts';
 import { readyWebhookUrls, serviceDeployment } from './pipeline.ts';
 import { SteadyLoad, type LoadReport } from './steady-load.ts';
 
@@ -33,6 +39,25 @@ export interface LivePipelineOptions {
   webhookEnv?: V1EnvVar[];
 }
 
+/** What a test chooses of a pipeline; the environment and the test namespace give the rest. */
+export type LivePipelineSettings = Omit<
+  LivePipelineOptions,
+  'kube' | 'sqs' | 'redis' | 'tools' | 'namespace'
+>;
+
+/** A pipeline on the environment's servers, in a namespace of the test file's own (useTestNamespace). */
+export function pipelineInTestNamespace(prefix: string, settings: LivePipelineSettings = {}): LivePipeline {
+  const { name: namespace, tools } = useTestNamespace(prefix);
+  return new LivePipeline({
+    kube: required('kube'),
+    sqs: required('sqs'),
+    redis: required('redis'),
+    tools,
+    namespace,
+    ...settings,
+  });
+}
+
 /** The stage settings a migration under test goes through: seconds per stage, one canary step. */
 export const SHORT_STAGES = {
   dual: { duration: '5s' },
@@ -48,6 +73,19 @@ const WORKER = 'worker';
 function merged(base: V1EnvVar[], extra: V1EnvVar[] | undefined): V1EnvVar[] {
   const names = new Set((extra ?? []).map((e) => e.name));
   return [...base.filter((e) => !names.has(e.name)), ...(extra ?? [])];
+}
+
+/** The env of a pipeline service (webhook or worker) on the emulator's queue `queueUrl`. */
+export function sqsQueueEnv(sqs: SqsEndpoint, queueUrl: string): V1EnvVar[] {
+  return [
+    { name: 'QUEUE_TYPE', value: 'sqs' },
+    { name: 'SQS_QUEUE_URL', value: queueUrl },
+    { name: 'AWS_REGION', value: sqs.region },
+    { name: 'AWS_ENDPOINT_URL', value: sqs.endpoint },
+    { name: 'AWS_ACCESS_KEY_ID', value: 'test' },
+    { name: 'AWS_SECRET_ACCESS_KEY', value: 'test' },
+    { name: 'SQS_WAIT_TIME_SECONDS', value: '1' },
+  ];
 }
 
 /**
@@ -90,15 +128,7 @@ export class LivePipeline {
       namespace,
       body: { metadata: { name: 'github-webhook' }, stringData: { secret: this.secret } },
     });
-    const sqsEnv: V1EnvVar[] = [
-      { name: 'QUEUE_TYPE', value: 'sqs' },
-      { name: 'SQS_QUEUE_URL', value: this.queueUrl },
-      { name: 'AWS_REGION', value: sqs.region },
-      { name: 'AWS_ENDPOINT_URL', value: sqs.endpoint },
-      { name: 'AWS_ACCESS_KEY_ID', value: 'test' },
-      { name: 'AWS_SECRET_ACCESS_KEY', value: 'test' },
-      { name: 'SQS_WAIT_TIME_SECONDS', value: '1' },
-    ];
+    const sqsEnv = sqsQueueEnv(sqs, this.queueUrl);
     await tools.apps.createNamespacedDeployment({
       namespace,
       body: serviceDeployment({
@@ -151,17 +181,8 @@ export class LivePipeline {
 
   /** Starts the operator, watching this namespace only, with its ServiceAccount's rights. */
   async startOperator(): Promise<OperatorProcess> {
-    const replica = new OperatorProcess({
-      kubeconfig: await operatorKubeconfig(
-        this.options.kube,
-        this.tools,
-        path.join(this.workDir, 'kubeconfig'),
-      ),
-      podName: `operator-${this.namespace}`,
-      watchNamespace: this.namespace,
-      leaseName: `operator-${this.namespace}`,
-      logFile: path.join(this.workDir, 'operator.log'),
-    });
+    const replica = namespaceOperator(this.namespace, this.workDir);
+    await operatorKubeconfig(this.options.kube, this.tools, replica.options.kubeconfig);
     await replica.start();
     this.operator = replica;
     return replica;
@@ -223,6 +244,16 @@ export class LivePipeline {
     return load;
   }
 
+  /** Starts the load and resolves once a second's worth of deliveries was accepted (through SQS). */
+  async startFlowingLoad(ratePerSecond: number): Promise<SteadyLoad> {
+    const load = this.startLoad(ratePerSecond);
+    await waitUntil(() => load.acceptedCount >= ratePerSecond, {
+      what: 'the load to flow',
+      timeoutMs: 30_000,
+    });
+    return load;
+  }
+
   /** Stops the load and counts, once every accepted delivery had its time to be handled. */
   async settle(load: SteadyLoad): Promise<{ load: LoadReport; account: DeliveryAccount }> {
     const report = await load.stop();
@@ -248,11 +279,11 @@ export class LivePipeline {
   }
 
   /**
-   * Stops several loads that ran one after another (a run in phases, each counted on its own) and
-   * counts them together, once every delivery any of them had accepted had its time to be handled.
+   * Counts the reports of loads that ran one after another (a run in phases, each stopped and
+   * checked on its own) together, once every delivery any of them had accepted had its time to be
+   * handled.
    */
-  async settleAll(loads: readonly SteadyLoad[]): Promise<{ load: LoadReport; account: DeliveryAccount }> {
-    const reports = await Promise.all(loads.map((load) => load.stop()));
+  async settleAll(reports: readonly LoadReport[]): Promise<{ load: LoadReport; account: DeliveryAccount }> {
     const refused: Record<string, number> = {};
     for (const [reason, count] of reports.flatMap((r) => Object.entries(r.refused)))
       refused[reason] = (refused[reason] ?? 0) + count;
@@ -274,6 +305,11 @@ export class LivePipeline {
   /** Delivery ids the ledger handler recorded, accepted or not: a refused one there was published. */
   async ledgerIds(): Promise<string[]> {
     return this.ledger.hkeys(this.ledgerKey);
+  }
+
+  /** How many deliveries the ledger handler has recorded so far (`ping`s are handled without an entry). */
+  async ledgerSize(): Promise<number> {
+    return this.ledger.hlen(this.ledgerKey);
   }
 
   async tearDown(): Promise<void> {

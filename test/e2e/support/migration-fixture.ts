@@ -5,7 +5,7 @@ import type { QueueMigrationStatus } from '../../../src/operator/api/status-sche
 import { adminKubeConfig } from '../../env/kube/accounts.ts';
 import { kubeTools, testServerDeployment, type KubeTools } from '../../env/local-node/e2e-support.ts';
 import { sqsClient } from '../../env/sqs.ts';
-import type { KubeEndpoint, SqsEndpoint } from '../../env/state.ts';
+import type { HostPort, KubeEndpoint, SqsEndpoint } from '../../env/state.ts';
 import { releaseMigrations } from './operator-process.ts';
 
 export interface MigrationObject {
@@ -44,12 +44,15 @@ export class MigrationFixture {
   readonly namespace: string;
   readonly tools: KubeTools;
   private readonly sqs: SqsEndpoint;
+  private readonly streams: HostPort;
   private readonly custom: CustomObjectsApi;
   private queueUrl = '';
 
-  constructor(kube: KubeEndpoint, sqs: SqsEndpoint, namespace: string) {
+  /** `streams`: the stream Redis, which the preflight must reach before anything changes. */
+  constructor(kube: KubeEndpoint, sqs: SqsEndpoint, streams: HostPort, namespace: string) {
     this.namespace = namespace;
     this.sqs = sqs;
+    this.streams = streams;
     this.tools = kubeTools(kube);
     this.custom = adminKubeConfig(kube).makeApiClient(CustomObjectsApi);
   }
@@ -93,7 +96,13 @@ export class MigrationFixture {
         spec: {
           producers: [{ name: 'webhook', container: 'server' }],
           consumers: [{ name: 'worker', container: 'server' }],
-          redis: { endpoint: { mode: 'standalone', address: '127.0.0.1:6379' } },
+          redis: {
+            endpoint: {
+              mode: 'standalone',
+              address: `${this.streams.host}:${String(this.streams.port)}`,
+            },
+            stream: `qm-fixture-${this.namespace}`,
+          },
           sqs: { queueUrl: this.queueUrl, region: this.sqs.region, endpoint: this.sqs.endpoint },
           stages: {
             dual: { duration: '2s' },

@@ -1,11 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { CRD_NAME } from '../../../src/operator/api/names.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { API_GROUP_VERSION, CRD_NAME, KIND } from '../../../src/operator/api/names.ts';
 import { serviceAccountKubeconfig } from '../../env/kube/accounts.ts';
-import { httpGet, type KubeTools } from '../../env/local-node/e2e-support.ts';
+import { httpGet, type KubeTools, type TestNamespace } from '../../env/local-node/e2e-support.ts';
 import { LOOPBACK, freePort } from '../../env/ports.ts';
 import type { KubeEndpoint } from '../../env/state.ts';
+import { required } from '../../env/test-environment.ts';
 import { waitUntil } from '../../env/wait.ts';
 
 const ROOT = path.join(import.meta.dirname, '../../..');
@@ -32,6 +35,17 @@ export async function operatorKubeconfig(
   return file;
 }
 
+/** Creates or updates the QueueMigration `name` with `spec`, as a user does: `kubectl apply`. */
+export async function applyMigration(
+  tools: KubeTools,
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+): Promise<void> {
+  const manifest = { apiVersion: API_GROUP_VERSION, kind: KIND, metadata: { name, namespace }, spec };
+  await tools.kubectl(['apply', '-f', '-'], JSON.stringify(manifest));
+}
+
 /**
  * Drops the finalizers of every QueueMigration left in the namespace: once the operator is gone
  * nobody would release them, and the namespace's deletion would hang on them.
@@ -50,6 +64,41 @@ export async function releaseMigrations(tools: KubeTools, namespace: string): Pr
       '--patch={"metadata":{"finalizers":null}}',
     ]);
   }
+}
+
+/** One replica that watches `namespace` alone; its kubeconfig (not written here) and log go in `workDir`. */
+export function namespaceOperator(
+  namespace: string,
+  workDir: string,
+  tuning: Pick<OperatorProcessOptions, 'logLevel' | 'workers' | 'main'> = {},
+): OperatorProcess {
+  return new OperatorProcess({
+    kubeconfig: path.join(workDir, 'kubeconfig'),
+    podName: `operator-${namespace}`,
+    watchNamespace: namespace,
+    leaseName: `operator-${namespace}`,
+    logFile: path.join(workDir, 'operator.log'),
+    ...tuning,
+  });
+}
+
+/**
+ * The operator of a test file's namespace: one replica that watches it alone, with config/rbac's
+ * rights (installed before all tests), its kubeconfig and log in a directory of its own. The file
+ * starts it once what it should find exists. After all tests it is stopped and the namespace's
+ * migrations released, before useTestNamespace deletes the namespace (hooks run in reverse).
+ */
+export function useOperatorFor({ name: namespace, tools }: TestNamespace): OperatorProcess {
+  const operator = namespaceOperator(namespace, fs.mkdtempSync(path.join(os.tmpdir(), `qs-${namespace}-`)));
+  beforeAll(async () => {
+    await operatorKubeconfig(required('kube'), tools, operator.options.kubeconfig);
+  });
+  afterAll(async () => {
+    await operator.stop();
+    await releaseMigrations(tools, namespace);
+    process.stderr.write(`[operator] log: ${operator.options.logFile}\n`);
+  });
+  return operator;
 }
 
 export interface OperatorProcessOptions {

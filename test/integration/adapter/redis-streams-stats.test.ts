@@ -6,12 +6,14 @@ import { withRedis } from '../../env/redis.ts';
 import { waitUntil } from '../../env/wait.ts';
 import {
   BackendPool,
+  ConsumerLoop,
   delivery,
   receiveCount,
   RecordingLogger,
   streamsRedisOptions,
   testConfig,
 } from './redis-streams-support.ts';
+import { idleLongerThan } from './consumer-idle.ts';
 
 const pool = new BackendPool();
 afterEach(() => pool.cleanup());
@@ -164,5 +166,70 @@ describe('redis streams back end: entries lost to trimming', () => {
     expect(log.find(50, /found by its own pending list/)).toEqual([
       expect.objectContaining({ ids: [lostId] }),
     ]);
+  });
+});
+
+describe('redis streams back end: active consumers on an idle stream', () => {
+  // Short enough to pass within a test, long enough for blockMs 100 + watchdog grace 200.
+  const windowMs = 500;
+  const options = { watchdogGraceMs: 200, activeConsumerWindowMs: windowMs };
+
+  const idlePastTheWindow = (config: ReturnType<typeof testConfig>): Promise<number> =>
+    idleLongerThan(
+      streamsRedisOptions(),
+      { stream: config.stream, group: config.group, consumer: config.consumerName },
+      windowMs,
+    );
+
+  it('a consumer that keeps reading a stream with no traffic stays active long after its last delivery', async () => {
+    const config = testConfig();
+    const worker = pool.create(config, options);
+    await worker.ensureGroup();
+    const loop = new ConsumerLoop(worker);
+    try {
+      const first = delivery(1);
+      await worker.publish(first);
+      await loop.handledDelivery(first.deliveryId);
+      // Redis 7.0 resets idle only on a delivery: the loop's empty blocking reads leave it growing.
+      await idlePastTheWindow(config);
+
+      expect((await worker.stats()).activeConsumers).toEqual([config.consumerName]);
+      // It was reading all along: the next entry is handled at once.
+      const next = delivery(2);
+      await worker.publish(next);
+      await loop.handledDelivery(next.deliveryId, 2_000);
+      expect(loop.errors).toEqual([]);
+    } finally {
+      await loop.close();
+    }
+  });
+
+  it('a consumer that stopped reading while an entry waits is active until the entry waited the window, then not', async () => {
+    const config = testConfig();
+    const worker = pool.create(config, options);
+    await worker.ensureGroup();
+    await worker.publish(delivery(1));
+    expect(await worker.ack(await receiveCount(worker, 1))).toEqual([]);
+    // From here the worker never reads again.
+    const { messageId } = await worker.publish(delivery(2));
+    await idlePastTheWindow(config);
+    const observedAt = (now: number): Promise<RedisStreamStats> =>
+      pool.create(config, { ...options, clock: frozenAt(now) }).stats();
+
+    expect((await observedAt(idTimestampMs(messageId) + windowMs - 1)).activeConsumers).toEqual([
+      config.consumerName,
+    ]);
+    expect((await observedAt(idTimestampMs(messageId) + windowMs)).activeConsumers).toEqual([]);
+  });
+
+  it('a consumer that never joined the group is not active, however quiet the stream', async () => {
+    const config = testConfig();
+    const producer = pool.create(config, options);
+    await producer.ensureGroup();
+    await producer.publish(delivery(1));
+    const reader = pool.create({ ...config, consumerName: 'reader' }, options);
+    expect(await reader.ack(await receiveCount(reader, 1))).toEqual([]);
+
+    expect((await producer.stats()).activeConsumers).toEqual(['reader']);
   });
 });

@@ -93,7 +93,7 @@ describe('the operator measuring a due analysis round against the real stream Re
     ).toBeUndefined();
   });
 
-  it('reads Redis metrics as no data, with the reason, when the credentials are in Secrets', async () => {
+  it('reads Redis metrics as no data, with the reason, while the Secrets they need are unread', async () => {
     const measured = await measurer.measureDue(
       {
         key: 'team/secret',
@@ -105,7 +105,7 @@ describe('the operator measuring a due analysis round against the real stream Re
     );
     expect(measured?.readings.get('redis-backlog')).toEqual({
       kind: 'no-data',
-      reason: expect.stringContaining('Secrets, which the operator does not read yet') as string,
+      reason: expect.stringContaining('SECRETS_UNREAD: the Secrets of spec.redis are not read yet') as string,
     });
   });
 });

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock, type Clock } from '../../../src/adapter/clock.ts';
 import type { ReceivedMessage } from '../../../src/adapter/types.ts';
+import type { RedisStreamsOptions } from '../../../src/adapter/redis-streams/options.ts';
 import type { RedisStreamsBackend } from '../../../src/adapter/redis-streams/redis-streams-backend.ts';
 import {
   REDIS_MEASURES,
@@ -10,8 +11,18 @@ import {
 } from '../../../src/operator/api/analysis-schema.ts';
 import { RedisProvider } from '../../../src/operator/analysis/providers/redis-provider.ts';
 import type { Reading } from '../../../src/operator/analysis/reading.ts';
-import { BackendPool, delivery, receiveCount, testConfig } from '../adapter/redis-streams-support.ts';
+import {
+  BackendPool,
+  ConsumerLoop,
+  delivery,
+  receiveCount,
+  testConfig,
+} from '../adapter/redis-streams-support.ts';
+import { maxmemoryBelowUse } from '../adapter/below-memory-use.ts';
+import { idleLongerThan } from '../adapter/consumer-idle.ts';
 import { PrivateRedis } from '../services/fixtures/private-redis.ts';
+import { withRedis } from '../../env/redis.ts';
+import { waitUntil } from '../../env/wait.ts';
 import { decideOnRounds } from './round-decision.ts';
 
 // A server of this file's own: the error cases stop it, which the shared stream Redis must not suffer.
@@ -39,17 +50,24 @@ const metric = (redisMeasure: RedisMeasure, operator: '<=' | '>=', value: number
 });
 
 /** A stream with its group on the private server, the provider reading it, and a consumer. */
-function setUp(statsClock: Clock = systemClock): {
+function setUp(
+  statsClock: Clock = systemClock,
+  options: RedisStreamsOptions = {},
+): {
   consumer: RedisStreamsBackend;
   provider: RedisProvider;
   stream: string;
+  group: string;
 } {
   const config = testConfig({
     connection: { endpoint: { kind: 'standalone', address: { host: '127.0.0.1', port: redis.port } } },
     consumerName: 'worker-0',
   });
-  const consumer = pool.create(config);
-  const stats = pool.create({ ...config, consumerName: 'queueshift-operator' }, { clock: statsClock });
+  const consumer = pool.create(config, options);
+  const stats = pool.create(
+    { ...config, consumerName: 'queueshift-operator' },
+    { ...options, clock: statsClock },
+  );
   const client = new Redis({ port: redis.port, host: '127.0.0.1', maxRetriesPerRequest: 0 });
   client.on('error', () => undefined);
   clients.push(client);
@@ -61,7 +79,7 @@ function setUp(statsClock: Clock = systemClock): {
     clock: systemClock,
     timeoutMs: 2_000,
   });
-  return { consumer, provider, stream: config.stream };
+  return { consumer, provider, stream: config.stream, group: config.group };
 }
 
 async function read(
@@ -205,6 +223,71 @@ describe('built-in Redis metrics, read through the adapter from a real Redis', (
     });
     // A rollout that takes many rounds neither pauses nor rolls back the migration: it holds it.
     expect(decideOnRounds(m, [none, none, none, none, none, none])).toMatchObject({ kind: 'hold' });
+  });
+
+  it('missing consumers on a quiet stream: a worker still reading counts long after its last delivery; one that stopped while an entry waits is missing', async () => {
+    // A short activity window (above blockMs 100 + grace 200) instead of the default 30 s.
+    const windowMs = 500;
+    const { consumer, provider, stream, group } = setUp(systemClock, {
+      watchdogGraceMs: 200,
+      activeConsumerWindowMs: windowMs,
+    });
+    const m = metric('missing-consumers', '<=', 0);
+    await consumer.ensureGroup();
+    const loop = new ConsumerLoop(consumer);
+    try {
+      const first = delivery(1);
+      await consumer.publish(first);
+      await loop.handledDelivery(first.deliveryId);
+      // Redis 7.0 resets XINFO CONSUMERS idle only on a delivery, not on the loop's empty reads.
+      await idleLongerThan(
+        { host: '127.0.0.1', port: redis.port },
+        { stream, group, consumer: 'worker-0' },
+        windowMs,
+      );
+      const reading = await read(provider, m);
+      expect(reading).toMatchObject({ kind: 'value', value: 0 });
+      expect(decideOnRounds(m, [reading])).toEqual({ kind: 'advance' });
+    } finally {
+      await loop.close();
+    }
+
+    await consumer.publish(delivery(2));
+    const missing = await waitUntil(
+      async () => {
+        const reading = await read(provider, m);
+        return reading.kind === 'value' && reading.value === 1 && reading;
+      },
+      { what: 'worker-0 to be missing once the entry waited the window', timeoutMs: 10_000 },
+    );
+    expect(missing).toMatchObject({ detail: expect.stringContaining('worker-0') as string });
+    expect(decideOnRounds(m, [missing])).toMatchObject({ kind: 'rollback' });
+  });
+
+  it('over maxmemory (noeviction), the stream figures still read: values, not provider errors', async () => {
+    const { consumer, provider } = setUp();
+    const server = { host: '127.0.0.1', port: redis.port };
+    await publishAndReceive(consumer, 2);
+    await consumer.publish(delivery(3));
+    const limit = await maxmemoryBelowUse(server);
+    try {
+      await expect(consumer.publish(delivery(4))).rejects.toThrow(/OOM command not allowed/);
+      const readings = await provider.measure(
+        [
+          metric('backlog', '<=', 10),
+          metric('missing-consumers', '<=', 0),
+          metric('dead-letter-growth', '<=', 0),
+        ],
+        { window: { start: 0, end: Date.now() }, readyConsumers: ['worker-0'] },
+      );
+      expect(Object.fromEntries(readings)).toMatchObject({
+        'm-backlog': { kind: 'value', value: 3 },
+        'm-missing-consumers': { kind: 'value', value: 0 },
+        'm-dead-letter-growth': { kind: 'value', value: 0 },
+      });
+    } finally {
+      await withRedis(server, (admin) => admin.config('SET', 'maxmemory', limit));
+    }
   });
 
   it('every built-in metric reads as a provider error while the Redis server is down', async () => {

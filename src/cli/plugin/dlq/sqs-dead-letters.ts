@@ -1,19 +1,12 @@
 import type { Logger } from 'pino';
-import { SqsBackend, type ReceivedMessage, type SqsConfig } from '../../../adapter/index.ts';
 import {
-  DEAD_REASON_ATTRIBUTE,
-  RECEIVE_COUNT_ATTRIBUTE,
-  SOURCE_MESSAGE_ID_ATTRIBUTE,
-} from '../../../adapter/sqs/message-codec.ts';
+  readDeadLetterCopy,
+  SqsBackend,
+  type ReceivedMessage,
+  type SqsConfig,
+} from '../../../adapter/index.ts';
 import { PluginError } from '../plugin-error.ts';
 import { redrivable, type DeadLetter, type DeadLetterSource, type Redriven } from './dead-letter.ts';
-
-/** Attributes the dead-lettering added; a redrive publishes the message without them. */
-const DEAD_LETTER_ATTRIBUTES: readonly string[] = [
-  DEAD_REASON_ATTRIBUTE,
-  RECEIVE_COUNT_ATTRIBUTE,
-  SOURCE_MESSAGE_ID_ATTRIBUTE,
-];
 
 /**
  * How long a message read for `list` or `find` stays hidden from other readers at most; each is
@@ -27,26 +20,15 @@ const FIND_SCAN_LIMIT = 1_000;
 
 /** A received dead-letter copy as a dead letter; its original delivery id and attributes as published. */
 export function sqsDeadLetter(received: ReceivedMessage): DeadLetter {
-  const attributes = received.attributes ?? {};
-  const kept = Object.fromEntries(
-    Object.entries(attributes).filter(([name]) => !DEAD_LETTER_ATTRIBUTES.includes(name)),
-  );
-  const deliveries = Number(attributes[RECEIVE_COUNT_ATTRIBUTE]);
+  const copy = readDeadLetterCopy(received);
   return {
     backend: 'sqs',
     id: received.messageId,
-    reason: attributes[DEAD_REASON_ATTRIBUTE],
-    deliveries: Number.isInteger(deliveries) ? deliveries : undefined,
+    reason: copy.reason,
+    deliveries: copy.deliveryCount,
     deadAt: received.enqueuedAt,
-    originalId: attributes[SOURCE_MESSAGE_ID_ATTRIBUTE],
-    message: {
-      ok: true,
-      value: {
-        deliveryId: received.deliveryId,
-        body: received.body,
-        ...(Object.keys(kept).length > 0 && { attributes: kept }),
-      },
-    },
+    originalId: copy.sourceMessageId,
+    message: { ok: true, value: copy.message },
     details: { 'times read in the dead-letter queue': String(received.deliveryCount) },
   };
 }

@@ -17,6 +17,12 @@ export interface RedisProviderOptions {
   group: string;
   clock: Clock;
   timeoutMs: number;
+  /**
+   * Dead letters the operator itself moved into `<stream>:dlq` from the SQS dead-letter queue (the
+   * cleanup sweeps): old failures of the SQS pipeline, not new ones of Redis consumers, so they are
+   * left out of dead-letter growth. Default 0.
+   */
+  importedDeadLetters?: number;
 }
 
 const seconds = (ms: number): number => ms / 1_000;
@@ -49,6 +55,7 @@ function fromStats(
   measure: RedisMeasure,
   stats: RedisStreamStats,
   readyConsumers: readonly string[],
+  importedDeadLetters: number,
 ): Reading {
   const ages = `oldest pending ${seconds(stats.oldestPendingAgeMs)}s, oldest undelivered ${seconds(stats.oldestUndeliveredAgeMs)}s`;
   switch (measure) {
@@ -61,12 +68,14 @@ function fromStats(
       return { kind: 'value', value: seconds(stats.oldestPendingAgeMs) };
     case 'oldest-undelivered-age-seconds':
       return { kind: 'value', value: seconds(stats.oldestUndeliveredAgeMs) };
-    case 'dead-letter-growth':
+    case 'dead-letter-growth': {
+      const imported = importedDeadLetters === 0 ? '' : `, ${importedDeadLetters} of them swept from SQS`;
       return {
         kind: 'value',
-        value: stats.deadLetterLength,
-        detail: `${stats.stream}:dlq holds ${stats.deadLetterLength}`,
+        value: stats.deadLetterLength - importedDeadLetters,
+        detail: `${stats.stream}:dlq holds ${stats.deadLetterLength}${imported}`,
       };
+    }
     case 'missing-consumers': {
       if (readyConsumers.length === 0) {
         return { kind: 'not-yet', reason: 'no consumer pod has read Redis long enough to be in the group' };
@@ -120,7 +129,9 @@ export class RedisProvider implements MetricProvider {
     const readingFor = (measure: RedisMeasure): Reading => {
       if (measure === 'memory-headroom-percent') return settle(memory, memoryHeadroom);
       if (measure === 'lost-to-trimming') return settle(lost, (value) => ({ kind: 'value', value }));
-      return settle(stats, (value: RedisStreamStats) => fromStats(measure, value, context.readyConsumers));
+      return settle(stats, (value: RedisStreamStats) =>
+        fromStats(measure, value, context.readyConsumers, this.options.importedDeadLetters ?? 0),
+      );
     };
     return new Map(
       metrics.map((metric): [string, Reading] => [

@@ -133,7 +133,7 @@ describe('XINFO replies, read by field name', () => {
       { name: 'c1', pending: 4, idleMs: 120_860 },
     ]);
     expect(parseConsumersInfo([['idle', 5, 'inactive', -1, 'name', 'c2', 'pending', 0]], S)).toEqual([
-      { name: 'c2', pending: 0, idleMs: 5 },
+      { name: 'c2', pending: 0, idleMs: 5, inactiveMs: -1 },
     ]);
   });
 

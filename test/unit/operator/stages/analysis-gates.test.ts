@@ -129,8 +129,12 @@ describe('gates on measured evidence', () => {
     }
     await sim.pass();
     await sim.runUntil(() => sim.status.stage === 'staging', 20);
+    // Reached staging: its own gates (probes) join the ones that applied in dual.
     expect(sim.status.gates?.filter((g) => g.gate === 'analysis').map((g) => g.metric)).toEqual([
       'redis-missing-consumers',
+      'probe-failures',
+      'probe-round-trip-p50',
+      'probe-round-trip-p99',
     ]);
   });
 

@@ -28,13 +28,13 @@ describe('the stage machine’s safety rules', () => {
         deployment: 'webhook',
         container: 'webhook',
         role: 'producer',
-        env: [{ name: 'QUEUE_TYPE', value: 'sqs' }],
+        env: SQS_ENV,
       },
       {
         deployment: 'worker',
         container: 'worker',
         role: 'consumer',
-        env: [{ name: 'QUEUE_TYPE', value: 'sqs' }],
+        env: SQS_ENV,
       },
     ]);
   });
@@ -250,8 +250,8 @@ describe('the stage machine’s safety rules', () => {
     expect(sim.status.phase).toBeUndefined();
     expect(sim.status.originals).toBeUndefined();
     expect(sim.status.plan).toEqual([
-      'set producer webhook/webhook: QUEUE_TYPE=sqs, QUEUE_FALLBACK_TYPE=redis, REDIS_ADDRESS=redis.queues.svc:6379, REDIS_STREAM_NAME=github-webhooks, REDIS_CONSUMER_GROUP=webhook-workers',
-      'set consumer worker/worker: QUEUE_TYPE=dual, REDIS_ADDRESS=redis.queues.svc:6379, REDIS_STREAM_NAME=github-webhooks, REDIS_CONSUMER_GROUP=webhook-workers',
+      'set producer webhook/webhook: QUEUE_TYPE=sqs, QUEUE_FALLBACK_TYPE=redis, REDIS_ADDRESS=redis.queues.svc:6379, REDIS_STREAM_NAME=github-webhooks, REDIS_CONSUMER_GROUP=webhook-workers, SQS_QUEUE_URL=https://sqs.eu-west-1.amazonaws.com/123456789012/github-webhooks',
+      'set consumer worker/worker: QUEUE_TYPE=dual, REDIS_ADDRESS=redis.queues.svc:6379, REDIS_STREAM_NAME=github-webhooks, REDIS_CONSUMER_GROUP=webhook-workers, SQS_QUEUE_URL=https://sqs.eu-west-1.amazonaws.com/123456789012/github-webhooks',
     ]);
     expect(sim.status.message).toBe(
       'dry run: 2 action(s) planned (dual: waiting for Deployment webhook to carry the sqs-with-redis-fallback settings (+1 more))',

@@ -10,7 +10,12 @@ import type { QueueMigrationStatus } from '../../../../src/operator/api/status-s
 import type { Action, ContainerSettings, Decision } from '../../../../src/operator/stages/actions.ts';
 import { TLS_VOLUME } from '../../../../src/operator/stages/container-settings.ts';
 import type { ControlTokens } from '../../../../src/operator/stages/controls.ts';
-import type { DeploymentObservation, EnvEntry } from '../../../../src/operator/stages/observations.ts';
+import type {
+  DeploymentObservation,
+  EnvEntry,
+  SqsRemainder,
+} from '../../../../src/operator/stages/observations.ts';
+import { PASSING_PREFLIGHT } from '../preflight-fixtures.ts';
 import { roundClockOf } from '../../../../src/operator/stages/analysis-step.ts';
 import { decide } from '../../../../src/operator/stages/stage-machine.ts';
 import { minimalSpec } from '../fixtures/migrations.ts';
@@ -87,6 +92,7 @@ export class SimulatedDeployments {
   autoRollout = true;
   sqsDepth: Known<number> | undefined = { known: true, value: 0 };
   redisBacklog: Known<number> | undefined = { known: true, value: 0 };
+  sqsRemainder: SqsRemainder | undefined = { queue: { known: true, value: 0 }, deadLetters: 'none' };
   extraVerdicts: Verdict[] = [];
   /** What each metric reads when a round is due; by default every metric meets its threshold. */
   readings = new Map<string, Reading>();
@@ -137,6 +143,8 @@ export class SimulatedDeployments {
         ...this.measure(),
         ...(this.sqsDepth !== undefined && { sqsDepth: this.sqsDepth }),
         ...(this.redisBacklog !== undefined && { redisBacklog: this.redisBacklog }),
+        ...(this.sqsRemainder !== undefined && { sqsRemainder: this.sqsRemainder }),
+        preflight: PASSING_PREFLIGHT,
       },
     });
     for (const action of decision.actions) this.carryOut(action);
