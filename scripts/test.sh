@@ -8,20 +8,14 @@ cd "$root"
 
 step() { printf '\n==> %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 
-step "provisioning Debian packages"
-bash scripts/provision/packages.sh
-step "provisioning Node.js and npm packages"
-node_bin="$(bash scripts/provision/node.sh)"
+node_bin="$(bash scripts/provision/all.sh)"
 export PATH="$node_bin:$root/node_modules/.bin:$PATH"
-bash scripts/with-node.sh node --version
-step "provisioning the Kubernetes control plane binaries (cached in ${QUEUESHIFT_CACHE:-$HOME/.cache/queueshift})"
-bash scripts/provision/kube-binaries.sh >/dev/null
 
 step "lint, format, types, shell scripts"
 eslint .
 prettier --check .
 tsc -p tsconfig.json --noEmit
-shellcheck scripts/*.sh scripts/provision/*.sh scripts/image/*.sh scripts/kind/*.sh bin/kubectl-queueshift .ci/run
+shellcheck scripts/*.sh scripts/provision/*.sh scripts/image/*.sh scripts/demo/*.sh scripts/kind/*.sh bin/kubectl-queueshift .ci/run
 step "build"
 tsc -p tsconfig.build.json
 
@@ -50,6 +44,8 @@ if [[ $status -eq 0 ]]; then
   timeout --signal=TERM --kill-after=30 900 bash scripts/image/check.sh || status=$?
   [[ $status -eq 0 ]] && { tier integration 1200 || status=$?; }
   [[ $status -eq 0 ]] && { tier e2e 2700 || status=$?; }
+  # Last and alone: these scenarios stop, freeze and restart the shared servers.
+  [[ $status -eq 0 ]] && { tier faults 1200 || status=$?; }
 fi
 if compgen -G "$reports/*.txt" >/dev/null; then
   step "reports of the runs under load"

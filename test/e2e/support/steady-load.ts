@@ -109,9 +109,18 @@ export class SteadyLoad {
         refreshedAt = now;
       }
       const due = Math.floor(((now - this.startedAt) / 1000) * this.options.ratePerSecond) - this.sent;
-      for (let i = 0; i < due && this.targets.length > 0; i++) this.dispatch(this.nextDelivery());
+      for (let i = 0; i < due; i++) {
+        const delivery = this.nextDelivery();
+        // With no ready pod, a Service has no endpoint: GitHub's request fails, and it counts.
+        if (this.targets.length === 0) this.refuse('NO_READY_POD');
+        else this.dispatch(delivery);
+      }
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
+  }
+
+  private refuse(reason: string): void {
+    this.refused[reason] = (this.refused[reason] ?? 0) + 1;
   }
 
   private nextDelivery(): Delivery {
@@ -142,8 +151,7 @@ export class SteadyLoad {
         this.targets = await this.options.targets();
         continue;
       }
-      const reason = 'status' in outcome ? String(outcome.status) : outcome.error;
-      this.refused[reason] = (this.refused[reason] ?? 0) + 1;
+      this.refuse('status' in outcome ? String(outcome.status) : outcome.error);
       return;
     }
   }
