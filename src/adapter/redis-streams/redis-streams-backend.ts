@@ -114,7 +114,7 @@ export class RedisStreamsBackend implements QueueBackend {
   }
 
   /** False when the stream is missing or cannot be read: the caller reports its own error then. */
-  private async groupExists(): Promise<boolean> {
+  async groupExists(): Promise<boolean> {
     const { stream, group } = this.config;
     const reply = await this.commands.call('XINFO', 'GROUPS', stream).catch(() => []);
     return parseGroupsInfo(reply, stream).some((info) => info.name === group);

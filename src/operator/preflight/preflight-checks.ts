@@ -1,6 +1,6 @@
 import type { V2HorizontalPodAutoscaler, V2MetricSpec } from '@kubernetes/client-node';
 import type { Redis } from 'ioredis';
-import { systemClock, type Clock, type Known } from '../../adapter/index.ts';
+import { systemClock, type Clock, type Known, type RedisStreamsBackend } from '../../adapter/index.ts';
 import { memoryHeadroom } from '../analysis/providers/redis-provider.ts';
 import { describeError, withinBudget } from '../analysis/providers/metric-provider.ts';
 import type { QueueMigrationSpec } from '../api/spec-schema.ts';
@@ -43,6 +43,23 @@ async function maxmemoryPolicy(client: Redis, memoryInfo: Known<string>): Promis
     return typeof value === 'string'
       ? known(value)
       : unknown('CONFIG GET maxmemory-policy returned no value');
+  } catch (error) {
+    return unknown(error);
+  }
+}
+
+/**
+ * The stream and group, created from id 0 when missing; a dry run changes nothing, so it only
+ * looks whether they are there.
+ */
+async function readyStreamAndGroup(
+  backend: Pick<RedisStreamsBackend, 'ensureGroup' | 'groupExists'>,
+  dryRun: boolean,
+): Promise<Known<'ready' | 'would-create'>> {
+  try {
+    if (!dryRun) await backend.ensureGroup();
+    else if (!(await backend.groupExists())) return known('would-create');
+    return known('ready');
   } catch (error) {
     return unknown(error);
   }
@@ -111,7 +128,7 @@ export class PreflightChecks {
       const [policy, lossOnRestart, streamAndGroup] = await Promise.all([
         maxmemoryPolicy(client, memoryInfo),
         backend.durability().then((report) => known(report.lossOnRestart), unknown<never>),
-        backend.ensureGroup().then(() => known(true as const), unknown<true>),
+        readyStreamAndGroup(backend, spec.dryRun),
       ]);
       return known({
         described: describeRedis(spec),

@@ -11,8 +11,11 @@ export interface RedisFacts {
   lossOnRestart: Known<LossWindow>;
   /** Free share of the memory limit, as the built-in `memory-headroom-percent` metric reads it. */
   memoryHeadroom: Reading;
-  /** XGROUP CREATE … 0 MKSTREAM answered OK or BUSYGROUP; unknown with the server's refusal. */
-  streamAndGroup: Known<true>;
+  /**
+   * `ready`: XGROUP CREATE … 0 MKSTREAM answered OK or BUSYGROUP. `would-create`: a dry run, which
+   * creates nothing, found no group yet. Unknown with the server's refusal.
+   */
+  streamAndGroup: Known<'ready' | 'would-create'>;
 }
 
 /** The SQS queue as GetQueueAttributes describes it (a FIFO queue never gets this far). */

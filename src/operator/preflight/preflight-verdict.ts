@@ -71,12 +71,14 @@ function redisChecks(spec: QueueMigrationSpec, facts: PreflightFacts['redis']): 
     evictionPolicy(redis),
     persistence(redis),
     memoryHeadroom(spec, redis),
-    redis.streamAndGroup.known
-      ? ok('redis-stream-group', `stream ${stream} and group ${group} exist (group created from id 0)`)
-      : failed(
+    !redis.streamAndGroup.known
+      ? failed(
           'redis-stream-group',
           `could not create group ${group} on stream ${stream}: ${redis.streamAndGroup.reason}`,
-        ),
+        )
+      : redis.streamAndGroup.value === 'ready'
+        ? ok('redis-stream-group', `stream ${stream} and group ${group} exist (group created from id 0)`)
+        : ok('redis-stream-group', `dry run: group ${group} on stream ${stream} would be created from id 0`),
   ];
 }
 

@@ -118,6 +118,21 @@ describe('the dual preflight against real servers', () => {
     expect(found.get('sqs-retention')).toMatchObject({ outcome: 'ok' });
   });
 
+  it('creates nothing in a dry run: the missing stream and group are reported as to be created', async () => {
+    const dryRun = { ...spec(), dryRun: true };
+    const untouched = `${stream}-dry`;
+    dryRun.redis = { ...dryRun.redis, stream: untouched };
+    const found = await run('dry-run', dryRun);
+    expect(found.get('redis-stream-group')).toMatchObject({
+      outcome: 'ok',
+      message: expect.stringMatching(/^dry run: group workers/) as string,
+    });
+    const redis = new Redis(shared);
+    const exists = await redis.exists(untouched);
+    await redis.quit();
+    expect(exists).toBe(0);
+  });
+
   it('fails on a Redis whose maxmemory-policy may evict the stream, and passes once it is fixed', async () => {
     const migration = spec({ address: `127.0.0.1:${lru.port}` });
     expect((await run('lru', migration)).get('redis-eviction-policy')).toMatchObject({

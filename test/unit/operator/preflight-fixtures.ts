@@ -9,7 +9,7 @@ export const HEALTHY_REDIS: RedisFacts = {
     value: { kind: 'bounded', upToMs: 2_000, why: 'AOF with appendfsync everysec' },
   },
   memoryHeadroom: { kind: 'value', value: 90, detail: '1 of 10 bytes used' },
-  streamAndGroup: { known: true, value: true },
+  streamAndGroup: { known: true, value: 'ready' },
 };
 
 /** Facts on which every preflight check passes: the stage machine's tests start from these. */

@@ -69,6 +69,13 @@ describe('the dual preflight verdict', () => {
       says: /value 5 fails threshold >= 20/,
     },
     {
+      what: 'a dry run that found no group yet passes, saying it would create it',
+      facts: withRedis({ streamAndGroup: { known: true, value: 'would-create' } }),
+      check: 'redis-stream-group',
+      outcome: 'ok',
+      says: /^dry run: group webhook-workers on stream github-webhooks would be created from id 0$/,
+    },
+    {
       what: 'a group that cannot be created fails',
       facts: withRedis({ streamAndGroup: { known: false, reason: 'NOPERM xgroup' } }),
       check: 'redis-stream-group',
