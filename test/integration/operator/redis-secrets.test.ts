@@ -105,7 +105,7 @@ describe('the operator connecting to Redis with the Secrets a migration referenc
         described: `Redis ${tls.host}:${tls.port} (TLS) as ${tls.username}`,
         // INFO memory tells the policy to an ACL user that may not run CONFIG.
         maxmemoryPolicy: { known: true, value: 'noeviction' },
-        streamAndGroup: { known: true, value: true },
+        streamAndGroup: { known: true, value: 'ready' },
       },
     });
     await figures.redisBackend(key, spec).publish({ deliveryId: randomUUID(), body: '{}' });
