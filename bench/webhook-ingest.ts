@@ -2,9 +2,14 @@
  * HTTP ingest benchmark (issue 4): `queueshift webhook` (signature verification, checks, envelope,
  * publish, 202 once the queue accepted) against a bare node:http server that reads the whole body
  * and answers 202, for a fixed real `push` payload, driven by autocannon at fixed concurrency, on
- * the same machine in the same run. Redis path and SQS path. Besides requests/s and latency, each
+ * the same machine in the same run. Redis path and SQS path. Two floors run beside them (see
+ * webhook-ingest-floor-server.ts): the bare server plus only the checks the issue requires
+ * (signature, JSON), and plus one XADD: they show how much of the gap to the bare server is the
+ * required work itself, and how much is queueshift's own code. Besides requests/s and latency, each
  * target's CPU time per request, read from outside the process: on a shared machine requests/s
- * follow the load from elsewhere, CPU per request much less. Needs the test environment
+ * follow the load from elsewhere, CPU per request much less. The streams are trimmed while the
+ * benchmark runs, as the workers' trimming keeps them in a running system: an ever-growing stream
+ * would make the stream Redis (AOF on) rewrite gigabytes mid-round. Needs the test environment
  * (`npm run env:up`). Run: `node bench/webhook-ingest.ts`; `BENCH_CPU_PROF_DIR=dir` adds CPU
  * profiles of the webhooks.
  */
@@ -15,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import { Redis } from 'ioredis';
+import { byName, field } from '../src/adapter/redis-streams/reply-shape.ts';
 import { freePort, LOOPBACK } from '../test/env/ports.ts';
 import { sqsClient } from '../test/env/sqs.ts';
 import { required } from '../test/env/test-environment.ts';
@@ -28,6 +34,9 @@ const WARMUP_SECONDS = 3;
 const ROUNDS = 5;
 const ROUND_SECONDS = 4;
 const TARGET_RATIO = 0.6;
+/** How often, and down to about how many entries, the streams are trimmed while the targets run. */
+const TRIM_EVERY_MS = 250;
+const TRIM_TO_ENTRIES = 10_000;
 /** When set, the webhooks write V8 CPU profiles there on exit (`--cpu-prof`), for finding where time goes. */
 const PROFILE_DIR = process.env['BENCH_CPU_PROF_DIR'];
 
@@ -80,15 +89,18 @@ function webhook(name: string, env: Record<string, string>): Target {
   };
 }
 
-const bare: Target = {
-  name: 'bare node:http',
-  path: '/webhook',
-  start: (port) =>
-    spawn(process.execPath, [repo('./webhook-ingest-bare-server.ts'), String(port)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    }),
-  ready: () => Promise.resolve(),
-};
+/** A server of this folder that prints `listening` once it serves. */
+function benchServer(name: string, file: string, args: (port: number) => string[]): Target {
+  return {
+    name,
+    path: '/webhook',
+    start: (port) =>
+      spawn(process.execPath, [repo(file), ...args(port)], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      }),
+    ready: () => Promise.resolve(),
+  };
+}
 
 interface Running {
   target: Target;
@@ -189,27 +201,56 @@ function row(summary: Summary, baseline: Summary): string {
   ].join('  ');
 }
 
+/** What the stream has taken in since it was created, trimmed entries included (Redis 7+). */
+async function entriesAdded(redis: Redis, stream: string): Promise<number> {
+  const info = byName(await redis.call('XINFO', 'STREAM', stream), stream, 'XINFO STREAM');
+  return Number(field(info, 'entries-added', stream, 'XINFO STREAM'));
+}
+
+/** Keeps the streams bounded while the targets publish, as the workers' trimming does; stops on abort. */
+function trimWhileRunning(redis: Redis, streams: readonly string[], signal: AbortSignal): Promise<void> {
+  return (async () => {
+    while (!signal.aborted) {
+      await Promise.all(streams.map((stream) => redis.xtrim(stream, 'MAXLEN', '~', TRIM_TO_ENTRIES)));
+      await sleep(TRIM_EVERY_MS, undefined, { signal }).catch(() => undefined);
+    }
+  })();
+}
+
+const percent = (part: number, whole: number): string => `${((part / whole) * 100).toFixed(0)} %`;
+
 async function main(): Promise<void> {
   const { streams } = required('redis');
   const sqs = required('sqs');
-  const stream = `queueshift-bench:webhook-ingest:${randomUUID()}`;
+  const run = randomUUID();
+  const webhookStream = `queueshift-bench:webhook-ingest:${run}`;
+  const floorStream = `queueshift-bench:webhook-ingest-floor:${run}`;
   const client = sqsClient(sqs);
-  const { QueueUrl } = await client.send(
-    new CreateQueueCommand({ QueueName: `qs-bench-ingest-${randomUUID()}` }),
-  );
+  const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: `qs-bench-ingest-${run}` }));
   if (QueueUrl === undefined) throw new Error('the SQS emulator returned no queue URL');
   const redis = new Redis({ host: streams.host, port: streams.port });
+  const trimming = new AbortController();
+  const trimmed = trimWhileRunning(redis, [webhookStream, floorStream], trimming.signal);
   try {
     console.log(
       `webhook ingest: ${body.length} B push payload, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up, ` +
         `${ROUNDS} rounds of ${ROUND_SECONDS} s per target taken in turns, medians reported, Node ${process.versions.node}`,
     );
+    const floor = 'webhook-ingest-floor-server.ts';
     const targets = [
-      bare,
+      benchServer('bare node:http', './webhook-ingest-bare-server.ts', (port) => [String(port)]),
+      benchServer('floor: signature + JSON', floor, (port) => ['checks', String(port), secret]),
+      benchServer('floor: + one XADD', floor, (port) => [
+        'publish',
+        String(port),
+        secret,
+        String(streams.port),
+        floorStream,
+      ]),
       webhook('queueshift webhook (redis)', {
         QUEUE_TYPE: 'redis',
         REDIS_ADDRESS: `${streams.host}:${streams.port}`,
-        REDIS_STREAM_NAME: stream,
+        REDIS_STREAM_NAME: webhookStream,
       }),
       webhook('queueshift webhook (sqs)', {
         QUEUE_TYPE: 'sqs',
@@ -230,27 +271,40 @@ async function main(): Promise<void> {
           server.rounds.push({ load: value, cpuSeconds: cpu });
         }
       }
-      const [baseline, viaRedis, viaSqs] = running.map(summarise) as [Summary, Summary, Summary];
-      for (const summary of [baseline, viaRedis, viaSqs]) console.log(row(summary, baseline));
-      const published = await redis.xlen(stream);
+      const summaries = running.map(summarise);
+      const [baseline, checks, publish, viaRedis, viaSqs] = summaries as [
+        Summary,
+        Summary,
+        Summary,
+        Summary,
+        Summary,
+      ];
+      for (const summary of summaries) console.log(row(summary, baseline));
+      const published = await entriesAdded(redis, webhookStream);
       const ratio = viaRedis.requestsPerSecond / baseline.requestsPerSecond;
-      const cpuRatio = baseline.cpuMicros.best / viaRedis.cpuMicros.best;
       console.log(
-        `redis path: ${(ratio * 100).toFixed(0)} % of the bare server's requests/s (target ${TARGET_RATIO * 100} %); ` +
-          `the stream holds ${published} entries for ${viaRedis.accepted} deliveries accepted (warm-up included; ` +
-          `each run ends with up to ${CONNECTIONS} requests in flight, published but not counted by the load tool)`,
+        `redis path: ${percent(viaRedis.requestsPerSecond, baseline.requestsPerSecond)} of the bare server's requests/s ` +
+          `(target ${TARGET_RATIO * 100} %), ${percent(viaRedis.requestsPerSecond, publish.requestsPerSecond)} of the ` +
+          `floor that does only the required work and one XADD; CPU ${viaRedis.cpuMicros.best.toFixed(0)} µs/request ` +
+          `against the floor's ${publish.cpuMicros.best.toFixed(0)} and the bare server's ${baseline.cpuMicros.best.toFixed(0)} (best rounds).`,
       );
       console.log(
-        `redis path CPU: ${viaRedis.cpuMicros.best.toFixed(0)} µs/request against the bare server's ${baseline.cpuMicros.best.toFixed(0)} ` +
-          `(best rounds): ${(cpuRatio * 100).toFixed(0)} % of its requests per CPU second. The machine may be shared: ` +
-          `figures are indicative; bench/webhook-ingest-parts.ts breaks the webhook's time down by step.`,
+        `the required checks alone (signature, JSON) reach ${percent(checks.requestsPerSecond, baseline.requestsPerSecond)} ` +
+          `of the bare server's requests/s (${checks.cpuMicros.best.toFixed(0)} µs/request), before anything is published.`,
+      );
+      console.log(
+        `the webhook's stream took in ${published} entries for ${viaRedis.accepted} deliveries accepted (warm-up included; ` +
+          `each run ends with up to ${CONNECTIONS} requests in flight, published but not counted by the load tool). ` +
+          `The machine may be shared: figures are indicative; bench/webhook-ingest-parts.ts breaks the webhook's time down by step.`,
       );
       if (ratio < TARGET_RATIO || viaRedis.failed + viaSqs.failed > 0) process.exitCode = 1;
     } finally {
       await Promise.all(running.map(stop));
     }
   } finally {
-    await redis.del(stream);
+    trimming.abort();
+    await trimmed;
+    await redis.del(webhookStream, floorStream);
     redis.disconnect();
     await client.send(new DeleteQueueCommand({ QueueUrl }));
     client.destroy();
