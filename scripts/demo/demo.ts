@@ -61,7 +61,7 @@ interface Following {
 
 /** Shows the migration live until it reaches a final phase, and returns its status then. */
 async function follow(live: Following): Promise<QueueMigrationStatus> {
-  const counts: DeliveryCounts = { accepted: 0, handled: 0 };
+  const counts: DeliveryCounts = { sent: 0, accepted: 0, refused: 0, handled: 0 };
   let status: QueueMigrationStatus | undefined;
   const deadline = Date.now() + STORY_TIMEOUT_MS;
   while (status?.phase === undefined || !FINAL_PHASES.includes(status.phase)) {
@@ -70,7 +70,9 @@ async function follow(live: Following): Promise<QueueMigrationStatus> {
       throw new Error(`the migration did not end within ${String(STORY_TIMEOUT_MS)} ms`);
     // A read that fails (the API server busy) keeps the last figures for this frame.
     status = (await live.readStatus().catch(() => status)) ?? status;
+    counts.sent = live.load.sentCount;
     counts.accepted = live.load.acceptedCount;
+    counts.refused = live.load.refusedCount;
     counts.handled = await live.pipeline.ledgerSize().catch(() => counts.handled);
     live.story?.observe(status);
     live.view.show({

@@ -3,8 +3,12 @@ import type { QueueMigrationStatus } from '../../src/operator/api/status-schema.
 
 /** Deliveries so far, as the load generator and the workers' ledger count them. */
 export interface DeliveryCounts {
+  /** Sent by the load generator, answered or not yet. */
+  sent: number;
   /** Answered 2xx by a webhook pod. */
   accepted: number;
+  /** Answered non-2xx, failed, or sent while no webhook pod was ready: what GitHub would count as failed. */
+  refused: number;
   /** Recorded by the ledger handler (`ping` deliveries are handled without a ledger entry). */
   handled: number;
 }
@@ -58,7 +62,12 @@ function queueFigures(status: QueueMigrationStatus | undefined): string {
 }
 
 function deliveries(counts: DeliveryCounts): string {
-  return `accepted ${String(counts.accepted)} · handled ${String(counts.handled)}`;
+  return [
+    `sent ${String(counts.sent)}`,
+    `accepted ${String(counts.accepted)}`,
+    ...(counts.refused === 0 ? [] : [`refused ${String(counts.refused)}`]),
+    `handled ${String(counts.handled)}`,
+  ].join(' · ');
 }
 
 function rollbackText(status: QueueMigrationStatus | undefined): string | undefined {

@@ -82,6 +82,16 @@ export class SteadyLoad {
     return this.accepted.size;
   }
 
+  /** Deliveries sent so far, answered or not yet. */
+  get sentCount(): number {
+    return this.sent;
+  }
+
+  /** Deliveries refused so far: answered non-2xx, failed, or sent while no pod was ready. */
+  get refusedCount(): number {
+    return Object.values(this.refused).reduce((total, count) => total + count, 0);
+  }
+
   start(): void {
     this.startedAt = Date.now();
     this.loop = this.run();

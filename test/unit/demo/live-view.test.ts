@@ -23,7 +23,7 @@ const snapshot = (
 ): LiveSnapshot => ({
   status,
   canarySteps: 2,
-  counts: { accepted: 1234, handled: 1200 },
+  counts: { sent: 1240, accepted: 1234, refused: 0, handled: 1200 },
   elapsedMs: 83_400,
   ...extra,
 });
@@ -55,8 +55,15 @@ describe('the demo’s live view of a migration', () => {
       '  stages      ✓ dual → ✓ staging → ▶ canary 1/2 → full → cleanup',
       '  now         canary step 1: waiting 4s more with gates green',
       '  queue       backlog 12 · error rate 0.000',
-      '  deliveries  accepted 1234 · handled 1200',
+      '  deliveries  sent 1240 · accepted 1234 · handled 1200',
     ]);
+  });
+
+  it('shows refused deliveries once there are any', () => {
+    const refusing = snapshot(canary, { counts: { sent: 1240, accepted: 1200, refused: 34, handled: 1190 } });
+    expect(liveBlock(refusing)[4]).toBe(
+      '  deliveries  sent 1240 · accepted 1200 · refused 34 · handled 1190',
+    );
   });
 
   it('says an unmeasured backlog is unknown, never 0', () => {
@@ -88,14 +95,17 @@ describe('the demo’s live view of a migration', () => {
 
   it('prints one line per transition, and only the transition changes its key', () => {
     const first = snapshot(canary);
-    const moreDeliveries = snapshot(canary, { counts: { accepted: 2000, handled: 1990 }, elapsedMs: 90_000 });
+    const moreDeliveries = snapshot(canary, {
+      counts: { sent: 2010, accepted: 2000, refused: 0, handled: 1990 },
+      elapsedMs: 90_000,
+    });
     const nextStage = snapshot({ ...canary, stage: 'full', step: 0, message: 'producers to redis' });
 
     expect(transitionKey(moreDeliveries)).toBe(transitionKey(first));
     expect(transitionKey(nextStage)).not.toBe(transitionKey(first));
     expect(transitionLine(first)).toBe(
       '[01:23] Progressing canary 1/2 — canary step 1: waiting 4s more with gates green ' +
-        '(backlog 12 · error rate 0.000; accepted 1234 · handled 1200)',
+        '(backlog 12 · error rate 0.000; sent 1240 · accepted 1234 · handled 1200)',
     );
   });
 });
