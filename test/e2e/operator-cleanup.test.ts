@@ -8,6 +8,7 @@ import { required } from '../env/test-environment.ts';
 import { waitUntil } from '../env/wait.ts';
 import { redisDeadLetters, SqsStragglers } from './support/cleanup-support.ts';
 import { pipelineInTestNamespace, SHORT_STAGES, type LivePipeline } from './support/live-pipeline.ts';
+import { publishRunReport } from './support/run-report.ts';
 import type { SteadyLoad } from './support/steady-load.ts';
 
 /** Light traffic: enough for the gates to have data, little for a shared 2-core machine. */
@@ -93,6 +94,12 @@ async function migrateUnderLoad(
 
 const reasonsOf = (status: QueueMigrationStatus): string[] => (status.history ?? []).map((e) => e.reason);
 
+/** What the sweeps moved into the stream, for the run's report. */
+function sweptNote(status: QueueMigrationStatus): string {
+  const sweep = status.sweep;
+  return `swept ${String(sweep?.movedFromQueue ?? 0)} from SQS and ${String(sweep?.movedFromDeadLetterQueue ?? 0)} from its DLQ into the stream`;
+}
+
 describe('cleanup with stragglers in SQS and its DLQ (the queue is kept)', () => {
   const { pipeline, streams, stragglers } = cleanupPipeline('qm-cleanup', 2);
 
@@ -113,6 +120,12 @@ describe('cleanup with stragglers in SQS and its DLQ (the queue is kept)', () =>
 
       const status = await pipeline.waitForPhase('Succeeded');
       const run = await pipeline.settleAll([await load.stop(), stragglers().report()]);
+      publishRunReport({
+        scenario: 'cleanup sweeping stragglers, queue kept',
+        ...run,
+        history: status.history ?? [],
+        notes: [sweptNote(status)],
+      });
       expect(run.account.lost).toEqual([]);
       expect(run.account.handledTwice).toEqual([]);
       expect(run.account.refused).toEqual({});
@@ -151,6 +164,12 @@ describe('cleanup with spec.stages.cleanup.deleteQueue', () => {
 
       const status = await pipeline.waitForPhase('Succeeded');
       const run = await pipeline.settleAll([await load.stop(), stragglers().report()]);
+      publishRunReport({
+        scenario: 'cleanup deleting the queue',
+        ...run,
+        history: status.history ?? [],
+        notes: [sweptNote(status)],
+      });
       expect(run.account.lost).toEqual([]);
       expect(run.account.handledTwice).toEqual([]);
 

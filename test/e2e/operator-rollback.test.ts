@@ -9,6 +9,7 @@ import { HELD_CANARY } from './support/fault-scenario.ts';
 import { pipelineInTestNamespace, SHORT_STAGES, type LivePipeline } from './support/live-pipeline.ts';
 import { QueueSettingsWatch } from './support/queue-settings-watch.ts';
 import { abortMigration, HangingDownstream, StreamView } from './support/rollback-support.ts';
+import { publishRunReport } from './support/run-report.ts';
 
 /** Deliveries per second; light, since the machine runs other tests at the same time. */
 const RATE = Number(process.env['QUEUESHIFT_ROLLBACK_RATE'] ?? 30);
@@ -90,6 +91,13 @@ describe('a rollback from canary under live load', () => {
       const status = await pipeline.waitForPhase('RolledBack');
       watch.stop();
 
+      const run = await pipeline.settle(load);
+      publishRunReport({
+        scenario: `rollback from canary at ${String(RATE)}/s`,
+        ...run,
+        history: status.history ?? [],
+      });
+
       expect(watch.changes).toEqual(['webhook-canary deleted', 'webhook sqs/', 'worker sqs/']);
       expect(rollbackSteps(status)).toEqual([
         'RollbackStarted',
@@ -98,7 +106,7 @@ describe('a rollback from canary under live load', () => {
         'RollbackConsumersToOriginal',
         'RolledBack',
       ]);
-      expectEveryDeliveryHandledOnce((await pipeline.settle(load)).account);
+      expectEveryDeliveryHandledOnce(run.account);
     },
   );
 });
@@ -127,6 +135,14 @@ describe('a rollback from full under live load', () => {
       const status = await pipeline.waitForPhase('RolledBack');
       watch.stop();
 
+      const run = await pipeline.settle(load);
+      publishRunReport({
+        scenario: `rollback from full at ${String(RATE)}/s`,
+        ...run,
+        history: status.history ?? [],
+        notes: [`${String(published)} entries in the stream when aborted`],
+      });
+
       expect(published).toBeGreaterThan(0);
       expect(watch.changes).toEqual(['worker dual/', 'webhook sqs/', 'worker sqs/']);
       expect(rollbackSteps(status)).toEqual([
@@ -137,7 +153,7 @@ describe('a rollback from full under live load', () => {
         'RollbackConsumersToOriginal',
         'RolledBack',
       ]);
-      expectEveryDeliveryHandledOnce((await pipeline.settle(load)).account);
+      expectEveryDeliveryHandledOnce(run.account);
     },
   );
 });
@@ -217,9 +233,14 @@ describe('a rollback whose consumers cannot drain Redis', () => {
       downstream.recover();
       const status = await pipeline.waitForPhase('RolledBack');
       const run = await pipeline.settle(load);
-      process.stderr.write(
-        `[rollback] mover held ${String(held)} entries when killed; moved ${String(status.rollback?.drain?.moved)} in all\n`,
-      );
+      publishRunReport({
+        scenario: `rollback with stuck consumers at ${String(RATE)}/s`,
+        ...run,
+        history: status.history ?? [],
+        notes: [
+          `operator SIGKILLed while its mover held ${String(held)} entries; the restarted one moved ${String(status.rollback?.drain?.moved)} to SQS`,
+        ],
+      });
       expect(held).toBeGreaterThan(0);
       // Counted by the restarted operator alone: what the killed one held, and what came after.
       expect(status.rollback?.drain?.moved).toBeGreaterThanOrEqual(held);

@@ -7,9 +7,9 @@ import { API_GROUP_VERSION, CRD_NAME, KIND } from '../../../src/operator/api/nam
 import { serviceAccountKubeconfig } from '../../env/kube/accounts.ts';
 import { httpGet, type KubeTools, type TestNamespace } from '../../env/local-node/e2e-support.ts';
 import { LOOPBACK, freePort } from '../../env/ports.ts';
+import { waitForDaemon } from '../../env/readiness.ts';
 import type { KubeEndpoint } from '../../env/state.ts';
 import { required } from '../../env/test-environment.ts';
-import { waitUntil } from '../../env/wait.ts';
 
 const ROOT = path.join(import.meta.dirname, '../../..');
 
@@ -114,8 +114,19 @@ export interface OperatorProcessOptions {
   logLevel?: string;
   /** OPERATOR_WORKERS; the operator's default when absent. */
   workers?: number;
+  /**
+   * How long start() waits for /readyz. Default 90 s: type stripping, the first list and the lease
+   * took over 30 s once on a 2-core machine at load 20+.
+   */
+  readyWithinMs?: number;
   /** The CLI entry point: src/cli/main.ts (type-stripped) unless given, e.g. a build's main.js. */
   main?: string;
+}
+
+function exitStatus(child: ChildProcess): string {
+  if (child.exitCode !== null) return `exited with code ${String(child.exitCode)}`;
+  if (child.signalCode !== null) return `killed by ${child.signalCode}`;
+  return 'still running';
 }
 
 /**
@@ -141,7 +152,10 @@ export class OperatorProcess {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Starts the process and waits until it answers /readyz (a standby answers too). */
+  /**
+   * Starts the process and waits until it answers /readyz (a standby answers too); rejects at once
+   * if it exits first. Either failure names the exit status and ends with the log's last lines.
+   */
   async start(): Promise<void> {
     if (this.running) throw new Error(`operator ${this.options.podName} is already running`);
     const { options } = this;
@@ -175,14 +189,21 @@ export class OperatorProcess {
         resolve();
       });
     });
-    await waitUntil(
-      async () => {
-        if (!this.running)
-          throw new Error(`operator exited with ${String(child.exitCode ?? child.signalCode)}`);
-        return (await httpGet(this.port, '/readyz')).status === 200;
-      },
-      { what: `operator ${options.podName} to answer /readyz (log: ${options.logFile})`, timeoutMs: 30_000 },
-    );
+    if (child.pid === undefined) throw new Error(`operator ${options.podName} could not be spawned`);
+    const budgetMs = options.readyWithinMs ?? 90_000;
+    try {
+      await waitForDaemon(
+        { name: `operator ${options.podName}`, pid: child.pid, logFile: options.logFile },
+        async () => (await httpGet(this.port, '/readyz')).status === 200,
+        { what: `operator ${options.podName} to answer /readyz`, timeoutMs: budgetMs },
+      );
+    } catch (error) {
+      throw new Error(
+        `OPERATOR_NOT_READY: operator ${options.podName} did not become ready ` +
+          `(${exitStatus(child)}; budget ${String(budgetMs)} ms): ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
   }
 
   /** Sends `signal` and waits for the process to exit. */
