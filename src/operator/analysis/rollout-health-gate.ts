@@ -25,6 +25,8 @@ function verdictFor(deployment: DeploymentObservation): Verdict {
     promotable: false,
   };
   const progress = `${deployment.updatedReplicas}/${deployment.replicas} updated, ${deployment.availableReplicas} available, ${deployment.totalReplicas} total`;
+  // The current template's pods only: an older template's crash loops are being replaced and say
+  // nothing about the rollout the operator asked for.
   if (deployment.crashLoopingPods.length > 0) {
     return {
       ...base,

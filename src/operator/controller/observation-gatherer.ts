@@ -1,8 +1,9 @@
-import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import type { QueueMigrationSpec } from '../api/spec-schema.ts';
 import { PHASES, type Phase, type QueueMigrationStatus } from '../api/status-schema.ts';
 import { expectedGroupConsumers } from '../analysis/expected-consumers.ts';
 import { rolloutComplete } from '../analysis/rollout-health-gate.ts';
+import { currentTemplatePods } from '../kube/current-template-pods.ts';
 import { labelSelector, observeDeployment } from '../kube/deployment-observation.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
 import { FIELD_MANAGER, paths } from '../kube/resource-paths.ts';
@@ -23,9 +24,9 @@ const getOrUndefined = <T>(api: KubeApi, path: string): Promise<T | undefined> =
 
 /**
  * Reads, fresh from the API server, what the stage machine decides on: every named Deployment, the
- * canaries this migration owns, pods of Deployments still rolling out (crash loops show there),
- * the rehearsal's phase and the queue figures a drain waits on. Fresh reads rather than a watch
- * cache: a decision never rests on a Deployment older than the one just patched.
+ * canaries this migration owns, the current template's pods of Deployments still rolling out (crash
+ * loops show there), the rehearsal's phase and the queue figures a drain waits on. Fresh reads
+ * rather than a watch cache: a decision never rests on a Deployment older than the one just patched.
  */
 export class ObservationGatherer {
   private readonly api: KubeApi;
@@ -65,12 +66,15 @@ export class ObservationGatherer {
       fieldManager: FIELD_MANAGER,
       managedVariables: [],
     });
+    // A finished rollout needs neither list: a steady state costs no request beyond the Deployment.
     let pods: V1Pod[] = [];
     if (!rolloutComplete(partial)) {
-      const list = await this.api.request<{ items: V1Pod[] }>('GET', paths.pods(namespace), {
-        query: { labelSelector: labelSelector(deployment) },
-      });
-      pods = list.items;
+      const selected = { query: { labelSelector: labelSelector(deployment) } };
+      const [podList, replicaSetList] = await Promise.all([
+        this.api.request<{ items: V1Pod[] }>('GET', paths.pods(namespace), selected),
+        this.api.request<{ items: V1ReplicaSet[] }>('GET', paths.replicaSets(namespace), selected),
+      ]);
+      pods = currentTemplatePods(deployment, replicaSetList.items, podList.items);
     }
     return observeDeployment(deployment, {
       container,

@@ -88,7 +88,10 @@ function crashLooping(pods: readonly V1Pod[]): string[] {
 
 export interface ObserveOptions {
   container: string;
-  /** Pods of the Deployment, when its rollout is not complete (crash loops show only there). */
+  /**
+   * Pods of the Deployment's current template (currentTemplatePods), when its rollout is not
+   * complete: crash loops show only there, and older templates' pods are being replaced.
+   */
   pods: readonly V1Pod[];
   fieldManager: string;
   managedVariables: readonly string[];

@@ -11,6 +11,7 @@ export const paths = {
   deployments: (namespace?: string): string => scoped('/apis/apps/v1', namespace, 'deployments'),
   deployment: (namespace: string, name: string): string => `${paths.deployments(namespace)}/${name}`,
   pods: (namespace: string): string => scoped('/api/v1', namespace, 'pods'),
+  replicaSets: (namespace: string): string => scoped('/apis/apps/v1', namespace, 'replicasets'),
   events: (namespace: string): string => scoped('/api/v1', namespace, 'events'),
   lease: (namespace: string, name: string): string =>
     `${scoped('/apis/coordination.k8s.io/v1', namespace, 'leases')}/${name}`,

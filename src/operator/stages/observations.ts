@@ -44,6 +44,7 @@ export interface DeploymentObservation {
   /** status.replicas: pods of every template, old ones included. */
   totalReplicas: number;
   progressDeadlineExceeded: boolean;
+  /** Pods of the current template in CrashLoopBackOff; older templates' pods never count. */
   crashLoopingPods: readonly string[];
   /** The container the migration manages; absent when the Deployment has no such container. */
   container?: ContainerObservation;

@@ -110,6 +110,12 @@ export function layoutActions(resolved: ResolvedLayout): Action[] {
   return actions;
 }
 
+/** Whether the Deployment already carries the settings the layout wants it to have. */
+export function carriesSettings(target: ResolvedTarget): boolean {
+  const { observed, settings } = target;
+  return observed !== undefined && settings !== undefined && settingsApplied(observed, target.role, settings);
+}
+
 export interface Scope {
   producers: boolean;
   consumers: boolean;

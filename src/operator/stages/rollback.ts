@@ -4,7 +4,7 @@ import { ROLLBACK_STEPS, type RedisDrainStatus, type RollbackStep } from '../api
 import { setCondition } from './conditions.ts';
 import { canaryName, forwardLayout, ORIGINAL_LAYOUT, rollbackLayout, type Layout } from './layout.ts';
 import type { Pass } from './pass.ts';
-import { layoutWaits, resolveLayout, type Scope } from './resolved-layout.ts';
+import { carriesSettings, layoutWaits, resolveLayout, type Scope } from './resolved-layout.ts';
 import type { TransitionReason } from './transition-reasons.ts';
 
 const STEP_REASONS: Record<RollbackStep, TransitionReason> = {
@@ -242,9 +242,13 @@ export function rollBack(pass: Pass): string[] {
     const step = rollback.step;
     const resolved = resolveLayout(pass, currentRollbackLayout(pass));
     const scope = STEP_SCOPES[step];
+    // A Deployment is judged once it carries the step's settings: before the step's patch, its
+    // verdict is about the template the step replaces, not the rollout the step asks for.
     const subjects = new Set(
       [
-        ...resolved.targets.filter((t) => (t.role === 'producer' ? scope.producers : scope.consumers)),
+        ...resolved.targets.filter(
+          (t) => (t.role === 'producer' ? scope.producers : scope.consumers) && carriesSettings(t),
+        ),
         ...(scope.canaries ? resolved.canaries : []),
       ].map((t) => t.name),
     );

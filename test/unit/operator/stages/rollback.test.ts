@@ -81,6 +81,19 @@ describe('rollback', () => {
     expect(started?.kind === 'recordEvent' && started.type).toBe('Warning');
   });
 
+  it('judges the step back to the originals on the template it rolls out, not the one it replaces', async () => {
+    const sim = new SimulatedDeployments();
+    await sim.pass();
+    await sim.run(3);
+    // The consumers' dual template crash-loops: the gate fails and the migration goes back.
+    crashLoop(sim, 'worker');
+    await sim.runUntil(() => sim.status.rollback?.step === 'consumers-to-original');
+    // That pass patched the worker back to its originals: the crash loops were the dual template's.
+    sim.deployment('worker').crashLoopingPods = [];
+    await sim.runUntil(() => sim.status.phase === 'RolledBack');
+    expect(reasons(sim)).not.toContain('RollbackStepFailing');
+  });
+
   it('treats an exceeded progress deadline as a failed gate', async () => {
     const sim = new SimulatedDeployments();
     await sim.pass();
