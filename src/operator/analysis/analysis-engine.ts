@@ -1,9 +1,9 @@
 import type { AnalysisSettings, MetricSettings } from '../api/analysis-schema.ts';
-import type { AnalysisStatus, MetricState } from '../api/status-schema.ts';
+import type { AnalysisStatus, MetricState, ProbeRoundStatus } from '../api/status-schema.ts';
 import { countedRound, type DueRound, type RoundClock } from './analysis-round.ts';
 import { judge } from './measurement-verdict.ts';
 import { metricsForStage } from './metric-catalog.ts';
-import type { Reading } from './reading.ts';
+import type { AnalysisWindow, Reading } from './reading.ts';
 import type { Verdict } from './verdict.ts';
 
 export const ANALYSIS_GATE = 'analysis';
@@ -19,6 +19,11 @@ export interface RoundReadings {
   due: DueRound;
   /** By metric name; a metric without a reading counts as an error (nobody answered). */
   readings: ReadonlyMap<string, Reading>;
+  /**
+   * The round's probes, sent and not judged yet: nothing is counted, and they are kept in status
+   * for the pass that judges them (the readings are then ignored).
+   */
+  probes?: ProbeRoundStatus;
 }
 
 export interface AnalysisInput {
@@ -62,11 +67,38 @@ function count(
   };
 }
 
+const isoWindow = (window: AnalysisWindow): AnalysisStatus['window'] => ({
+  start: new Date(window.start).toISOString(),
+  end: new Date(window.end).toISOString(),
+});
+
+/**
+ * The counters as they are, with the round's pending probes. Before the step's first counted round,
+ * the window is the one the probes measure, and no metric of another step is shown.
+ */
+function awaitingProbes(
+  clock: RoundClock,
+  previous: AnalysisStatus | undefined,
+  measured: RoundReadings,
+  probes: ProbeRoundStatus,
+): AnalysisStatus {
+  if (previous !== undefined && countedRound(clock, previous) > 0) return { ...previous, probes };
+  return {
+    stage: clock.stage,
+    step: clock.step,
+    round: 0,
+    window: isoWindow(measured.due.window),
+    metrics: [],
+    probes,
+  };
+}
+
 /** Adds a measured round to the counters of the step, once: a round already counted is ignored. */
 function record(input: AnalysisInput, metrics: readonly MetricSettings[]): AnalysisStatus | undefined {
   const { clock, previous, measured } = input;
   const counted = countedRound(clock, previous);
   if (measured === undefined || measured.due.round <= counted) return previous;
+  if (measured.probes !== undefined) return awaitingProbes(clock, previous, measured, measured.probes);
   const sameStep = counted > 0 ? (previous?.metrics ?? []) : [];
   const entries = metrics.map((metric) => {
     const reading = measured.readings.get(metric.name) ?? { kind: 'error', reason: 'no provider answered' };
@@ -82,10 +114,7 @@ function record(input: AnalysisInput, metrics: readonly MetricSettings[]): Analy
     stage: clock.stage,
     step: clock.step,
     round: measured.due.round,
-    window: {
-      start: new Date(measured.due.window.start).toISOString(),
-      end: new Date(measured.due.window.end).toISOString(),
-    },
+    window: isoWindow(measured.due.window),
     metrics: entries,
   };
 }

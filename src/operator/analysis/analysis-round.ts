@@ -1,5 +1,5 @@
 import type { StageName } from '../api/stages-schema.ts';
-import type { AnalysisStatus } from '../api/status-schema.ts';
+import type { AnalysisStatus, ProbeRoundStatus } from '../api/status-schema.ts';
 import type { AnalysisWindow } from './reading.ts';
 
 export interface RoundClock {
@@ -32,11 +32,26 @@ export function dueRound(
 ): DueRound | undefined {
   const round = Math.floor((now - clock.anchor) / clock.intervalMs);
   if (round < 1 || round <= countedRound(clock, analysis)) return undefined;
+  return roundAt(clock, round);
+}
+
+/** Round n of the step, with its window. */
+export function roundAt(clock: RoundClock, round: number): DueRound {
   const end = clock.anchor + round * clock.intervalMs;
   return { round, window: { start: end - clock.intervalMs, end } };
 }
 
-/** When the round after the latest counted one falls due. */
+/** The probes sent for a round of this step that is not counted yet: the round waits for them. */
+export function pendingProbes(
+  clock: RoundClock,
+  analysis: AnalysisStatus | undefined,
+): ProbeRoundStatus | undefined {
+  return analysis?.stage === clock.stage && analysis.step === clock.step ? analysis.probes : undefined;
+}
+
+/** When the round after the latest counted one falls due, or the pending probes are checked next. */
 export function nextRoundAt(clock: RoundClock, analysis: AnalysisStatus | undefined): number {
+  const probes = pendingProbes(clock, analysis);
+  if (probes !== undefined) return Date.parse(probes.checkAt);
   return clock.anchor + (countedRound(clock, analysis) + 1) * clock.intervalMs;
 }

@@ -4,7 +4,7 @@ import { encodeEnvelope } from '../../webhook/envelope.ts';
 /** The event of every probe: the worker's built-in ping handler acks it with no side effect. */
 export const PROBE_EVENT = 'ping';
 
-/** At most this many probes per round: a round's probes are all waited for within one reconcile. */
+/** At most this many probes per round: each is an entry in status until the round is judged. */
 export const MAX_PROBES_PER_ROUND = 20;
 
 /** How a probe reaches the stream: published by the operator, or sent to a producer over HTTP. */

@@ -80,7 +80,8 @@ const probes = withRules(
       '1s',
       '30s',
     ),
-    // The round waits for its probes inside a reconcile: a short default keeps a failing round short.
+    // Probes are checked across passes (status.analysis.probes); the timeout bounds how long a
+    // failing round takes to judge.
     timeout: duration('How long a worker has to mark a probe’s delivery id done', '1s', '10s'),
     producerUrl: httpUrl(
       'Webhook URL of the producers; probes are then also sent there, signed, over HTTP.',

@@ -106,6 +106,32 @@ export const metricState = z
 
 export type MetricState = z.output<typeof metricState>;
 
+export const probeRoundStatus = z
+  .object({
+    round: count('The analysis round the probes measure; it is counted once they are judged.'),
+    sentAt: timestamp('When the probes were published; probes.timeout runs from here.'),
+    checkAt: timestamp('When a pass reads their done marks next (never after the timeout).'),
+    probes: z
+      .array(
+        z.object({
+          deliveryId: text('The probe’s delivery id.', 253),
+          route: z.enum(['stream', 'http']).describe('Published into the stream, or sent to the producers.'),
+          roundTripMs: count(
+            'From sentAt to the check that first found the done mark (checks are apart, so an upper bound).',
+          ).optional(),
+        }),
+      )
+      .max(21)
+      .meta({
+        description: 'One entry per probe of the round.',
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['deliveryId'],
+      }),
+  })
+  .describe('Probes sent for a round and not judged yet: a restarted operator checks these same probes.');
+
+export type ProbeRoundStatus = z.output<typeof probeRoundStatus>;
+
 export const analysisStatus = z
   .object({
     stage: z.enum(STAGES).describe('Stage the counters belong to.'),
@@ -122,6 +148,7 @@ export const analysisStatus = z
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['name'],
       }),
+    probes: probeRoundStatus.optional(),
   })
   .describe('Analysis of the current step: pinned window, values, verdicts and counters.');
 

@@ -3,16 +3,18 @@ import { durationMs } from '../api/durations.ts';
 import type { QueueMigrationSpec } from '../api/spec-schema.ts';
 import type { QueueMigrationStatus } from '../api/status-schema.ts';
 import type { RoundReadings } from '../analysis/analysis-engine.ts';
-import { dueRound } from '../analysis/analysis-round.ts';
+import { dueRound, pendingProbes, roundAt } from '../analysis/analysis-round.ts';
 import { metricsForStage } from '../analysis/metric-catalog.ts';
 import { describeError, measureRound, type MetricProvider } from '../analysis/providers/metric-provider.ts';
 import { probesPerRound } from '../analysis/probe-delivery.ts';
 import type { ProbeKubeReads } from '../analysis/probe-kube-reads.ts';
+import { probeReadings } from '../analysis/probe-readings.ts';
 import { probeStoreSettings, type SecretLookup } from '../analysis/probe-store-settings.ts';
 import { ProbeProvider } from '../analysis/providers/probe-provider.ts';
 import { PrometheusProvider } from '../analysis/providers/prometheus-provider.ts';
 import { RedisProvider } from '../analysis/providers/redis-provider.ts';
 import { UnavailableProvider } from '../analysis/providers/unavailable-provider.ts';
+import type { Reading } from '../analysis/reading.ts';
 import { roundClockOf } from '../stages/analysis-step.ts';
 import type { EnvEntry } from '../stages/observations.ts';
 import type { OperatorMetrics } from './operator-metrics.ts';
@@ -42,8 +44,18 @@ export interface MeasureTarget {
 }
 
 /**
+ * Time between two checks of a round's probes. A round trip is known to this resolution, so it is
+ * well under the default p50 threshold (1 s); each check is one pass of the reconcile.
+ */
+const PROBE_CHECK_EVERY_MS = 250;
+
+/**
  * Measures the analysis round that is due, if one is: the window comes from status (so the
  * stage machine counts exactly the round that was measured), the providers from the spec.
+ *
+ * A round with probe metrics takes several passes, none of which waits for a worker: the first
+ * sends the probes and hands them back to be kept in status; later ones check them once each;
+ * the pass that judges them measures the other metrics too, and the round is counted.
  */
 export class AnalysisMeasurer {
   private readonly options: AnalysisMeasurerOptions;
@@ -55,20 +67,39 @@ export class AnalysisMeasurer {
   async measureDue(target: MeasureTarget, now: number): Promise<RoundReadings | undefined> {
     const { spec, status } = target;
     const clock = roundClockOf(spec, status);
-    if (clock === undefined || status.phase !== 'Progressing') return undefined;
-    const due = dueRound(clock, status.analysis, now);
+    // A dry run keeps no rounds in status, and its probes would write to the stream: it measures nothing.
+    if (clock === undefined || status.phase !== 'Progressing' || spec.dryRun) return undefined;
+    const sent = pendingProbes(clock, status.analysis);
+    // Probes already out belong to their round: it is judged before any later one is measured.
+    const due = sent === undefined ? dueRound(clock, status.analysis, now) : roundAt(clock, sent.round);
     const metrics = metricsForStage(spec.analysis, clock.stage);
     if (due === undefined || metrics.length === 0) return undefined;
-    const readyConsumers = metrics.some((m) => m.redis === 'missing-consumers')
+    const providers = this.providers(target);
+    const probed = metrics.filter((m) => m.probe !== undefined);
+    let judged = new Map<string, Reading>();
+    if (probed.length > 0) {
+      const prober = await this.probeProvider(target);
+      if (!prober.known) {
+        providers.push(
+          new UnavailableProvider(
+            'probes',
+            (metric) => metric.probe !== undefined,
+            `probes cannot see done marks: ${prober.reason}`,
+          ),
+        );
+      } else {
+        const round =
+          sent === undefined ? await prober.value.send(due.round) : await prober.value.check(sent);
+        if (round.kind === 'pending') return { due, readings: new Map(), probes: round.status };
+        judged = probeReadings(probed, round.outcomes, durationMs(spec.analysis.probes.timeout));
+      }
+    }
+    const unjudged = metrics.filter((m) => !judged.has(m.name));
+    const readyConsumers = unjudged.some((m) => m.redis === 'missing-consumers')
       ? await target.readyConsumers()
       : [];
-    const providers = this.providers(target);
-    if (metrics.some((m) => m.probe !== undefined))
-      providers.push(await this.probeProvider(target, due.round));
-    const readings = await measureRound(providers, metrics, {
-      window: due.window,
-      readyConsumers,
-    });
+    const readings = await measureRound(providers, unjudged, { window: due.window, readyConsumers });
+    for (const [name, reading] of judged) readings.set(name, reading);
     return { due, readings };
   }
 
@@ -103,35 +134,31 @@ export class AnalysisMeasurer {
   }
 
   /** Probes publish through the stream back end and look for done marks where the consumers write them. */
-  private async probeProvider(target: MeasureTarget, round: number): Promise<MetricProvider> {
+  private async probeProvider(target: MeasureTarget): Promise<Known<ProbeProvider>> {
     const { key, spec } = target;
-    const { figures, clock, probeReads } = this.options;
+    const { figures, clock, probeReads, timeoutMs } = this.options;
     const namespace = key.split('/')[0] ?? '';
     const lookup: SecretLookup = (ref) =>
       probeReads === undefined
         ? Promise.reject(new Error(`Secret ${ref.name}: the operator was started without access to Secrets`))
         : probeReads.readSecret(namespace, ref);
     const store = await this.probeStore(target, namespace, lookup);
-    if (!store.known) {
-      return new UnavailableProvider(
-        'probes',
-        (metric) => metric.probe !== undefined,
-        `probes cannot see done marks: ${store.reason}`,
-      );
-    }
+    if (!store.known) return store;
     const { probes, interval } = spec.analysis;
     const secretRef = probes.webhookSecretRef;
-    return new ProbeProvider({
+    const provider = new ProbeProvider({
       migration: key,
-      round,
       publish: async (message) => figures.redisBackend(key, spec).publish(message),
       isDone: async (deliveryId) => figures.idempotencyStore(key, store.value).isDone(deliveryId),
       ...(probes.producerUrl !== undefined &&
         secretRef !== undefined && { http: { url: probes.producerUrl, secret: () => lookup(secretRef) } }),
       count: probesPerRound(durationMs(interval), durationMs(probes.interval)),
       timeoutMs: durationMs(probes.timeout),
+      checkEveryMs: PROBE_CHECK_EVERY_MS,
+      answerMs: timeoutMs,
       clock,
     });
+    return { known: true, value: provider };
   }
 
   private redisProvider(key: string, spec: QueueMigrationSpec, importedDeadLetters: number): MetricProvider {

@@ -80,7 +80,7 @@ describe('the operator measuring a due analysis round against the real stream Re
     );
   });
 
-  it('measures nothing before the first interval of the step ends, nor while not progressing', async () => {
+  it('measures nothing before the first interval of the step ends, nor while not progressing, nor in a dry run', async () => {
     const target = { key: 'team/webhooks', spec: spec(), readyConsumers: () => Promise.resolve([]) };
     expect(
       await measurer.measureDue({ ...target, status: canary(NOW - INTERVAL_MS + 1) }, NOW),
@@ -88,6 +88,12 @@ describe('the operator measuring a due analysis round against the real stream Re
     expect(
       await measurer.measureDue(
         { ...target, status: { ...canary(NOW - 15_000), phase: 'RollingBack' } },
+        NOW,
+      ),
+    ).toBeUndefined();
+    expect(
+      await measurer.measureDue(
+        { ...target, spec: { ...spec(), dryRun: true }, status: canary(NOW - 15_000) },
         NOW,
       ),
     ).toBeUndefined();

@@ -6,18 +6,22 @@ import {
   createConsumer,
   parseConsumerEnv,
   parseProducerEnv,
+  pause,
   systemClock,
 } from '../../../src/adapter/index.ts';
 import { analysisSettings, type MetricSettings } from '../../../src/operator/api/analysis-schema.ts';
 import { queueMigrationSpec } from '../../../src/operator/api/spec-schema.ts';
 import type { QueueMigrationStatus } from '../../../src/operator/api/status-schema.ts';
+import { analyse, type RoundReadings } from '../../../src/operator/analysis/analysis-engine.ts';
 import type { Reading } from '../../../src/operator/analysis/reading.ts';
-import { AnalysisMeasurer } from '../../../src/operator/controller/analysis-measurer.ts';
+import { AnalysisMeasurer, type MeasureTarget } from '../../../src/operator/controller/analysis-measurer.ts';
 import { OperatorMetrics } from '../../../src/operator/controller/operator-metrics.ts';
 import { AdapterQueueFigures } from '../../../src/operator/controller/queue-figures.ts';
+import { roundClockOf } from '../../../src/operator/stages/analysis-step.ts';
 import type { Envelope } from '../../../src/webhook/envelope.ts';
 import { WebhookService } from '../../../src/webhook/webhook-service.ts';
 import { handlerRoutes, routeByEvent } from '../../../src/worker/handler-router.ts';
+import { ManualClock } from '../../support/manual-clock.ts';
 import { freePort, LOOPBACK } from '../../env/ports.ts';
 import { required } from '../../env/test-environment.ts';
 import { waitUntil } from '../../env/wait.ts';
@@ -94,8 +98,41 @@ describe('probes measured by the operator against real Redis and a real worker',
     return { key, spec, status, stream };
   }
 
+  /** The status the stage machine writes after a pass that measured `measured`. */
+  function afterPass(
+    target: Pick<MeasureTarget, 'spec' | 'status'>,
+    measured: RoundReadings,
+  ): QueueMigrationStatus {
+    const clock = roundClockOf(target.spec, target.status);
+    if (clock === undefined) throw new Error('the migration is in a step');
+    const { status } = analyse({
+      settings: target.spec.analysis,
+      clock,
+      previous: target.status.analysis,
+      measured,
+    });
+    return { ...target.status, ...(status !== undefined && { analysis: status }) };
+  }
+
+  /**
+   * Passes of the controller until the round is judged: the first sends the probes, each later one
+   * (at the time the last one asked to be requeued) checks them once.
+   */
+  async function judgedRound(
+    by: AnalysisMeasurer,
+    target: Omit<MeasureTarget, 'readyConsumers'>,
+  ): Promise<RoundReadings | undefined> {
+    let pass: MeasureTarget = { ...target, readyConsumers: () => Promise.resolve([]) };
+    for (;;) {
+      const measured = await by.measureDue(pass, NOW);
+      if (measured?.probes === undefined) return measured;
+      await pause(systemClock, Date.parse(measured.probes.checkAt) - Date.now());
+      pass = { ...pass, status: afterPass(pass, measured) };
+    }
+  }
+
   async function measure(target: ReturnType<typeof migration>): Promise<ReadonlyMap<string, Reading>> {
-    const measured = await measurer.measureDue({ ...target, readyConsumers: () => Promise.resolve([]) }, NOW);
+    const measured = await judgedRound(measurer, target);
     if (measured === undefined) throw new Error('round 1 of staging is due');
     return new Map(
       PROBE_METRICS.map((m) => [m.name, measured.readings.get(m.name) ?? { kind: 'error', reason: 'none' }]),
@@ -237,10 +274,7 @@ describe('probes measured by the operator against real Redis and a real worker',
       await withWorker(
         target.stream,
         async (marked) => {
-          const measured = await withSecrets.measureDue(
-            { ...target, spec, readyConsumers: () => Promise.resolve([]) },
-            NOW,
-          );
+          const measured = await judgedRound(withSecrets, { ...target, spec });
           const readings = measured?.readings ?? new Map<string, Reading>();
           expect(readings.get('probe-failures')).toMatchObject({ kind: 'value', value: 0 });
           expectRoundTrips(readings);
@@ -250,10 +284,7 @@ describe('probes measured by the operator against real Redis and a real worker',
         keyPrefix,
       );
       secrets.set('webhook-secret/token', 'a-rotated-secret-the-webhook-does-not-know');
-      const refused = await withSecrets.measureDue(
-        { ...target, spec, readyConsumers: () => Promise.resolve([]) },
-        NOW,
-      );
+      const refused = await judgedRound(withSecrets, { ...target, spec });
       expect(refused?.readings.get('probe-failures')).toMatchObject({
         kind: 'error',
         reason: expect.stringMatching(/\(http\) could not be published: .* answered 401/) as unknown,
@@ -283,6 +314,53 @@ describe('probes measured by the operator against real Redis and a real worker',
     expect(
       decideOnRounds(metric('probe-round-trip-p99'), [readingOf(readings, 'probe-round-trip-p99')]).kind,
     ).toBe('pause');
+  });
+
+  it('hold no pass while waiting: sent at once, checked by later passes, failed only past the timeout', async () => {
+    const target = migration();
+    const clock = new ManualClock(Date.parse('2026-11-26T10:00:05.000Z'));
+    const measurerOn = (): AnalysisMeasurer =>
+      new AnalysisMeasurer({ figures, metrics: new OperatorMetrics(), clock, timeoutMs: 2_000 });
+    const pass = async (by: AnalysisMeasurer, status: QueueMigrationStatus) => {
+      const started = performance.now();
+      const measured = await by.measureDue(
+        { ...target, status, readyConsumers: () => Promise.resolve([]) },
+        NOW,
+      );
+      if (measured === undefined) throw new Error('round 1 of staging is due');
+      return { measured, tookMs: performance.now() - started };
+    };
+
+    // No worker runs: the sending pass returns as soon as Redis accepted the probes.
+    const sent = await pass(measurerOn(), target.status);
+    expect(sent.tookMs).toBeLessThan(PROBE_TIMEOUT_MS / 4);
+    const ids = sent.measured.probes?.probes.map((p) => p.deliveryId) ?? [];
+    expect(ids).toHaveLength(2);
+    expect(sent.measured.probes).toMatchObject({ round: 1, sentAt: new Date(clock.now()).toISOString() });
+    expect(await admin.xlen(target.stream)).toBe(2);
+    let status = afterPass(target, sent.measured);
+    expect(status.analysis?.round).toBe(0);
+
+    // A restarted operator (a new measurer) checks the probes status names, sending none.
+    await clock.advance(PROBE_TIMEOUT_MS - 1);
+    const early = await pass(measurerOn(), status);
+    expect(early.tookMs).toBeLessThan(PROBE_TIMEOUT_MS / 4);
+    expect(early.measured.probes?.probes.map((p) => p.deliveryId)).toEqual(ids);
+    expect(early.measured.probes?.checkAt).toBe(new Date(clock.now() + 1).toISOString());
+    expect(await admin.xlen(target.stream)).toBe(2);
+    status = afterPass({ ...target, status }, early.measured);
+
+    await clock.advance(1);
+    const late = await pass(measurerOn(), status);
+    expect(late.measured.probes).toBeUndefined();
+    const failures = late.measured.readings.get('probe-failures');
+    expect(failures).toMatchObject({ kind: 'value', value: 2 });
+    expect(failures?.kind === 'value' && failures.detail).toBe(
+      `not marked done within 2s: ${ids.join(', ')}`,
+    );
+    const counted = afterPass({ ...target, status }, late.measured);
+    expect(counted.analysis).toMatchObject({ round: 1 });
+    expect(counted.analysis?.probes).toBeUndefined();
   });
 
   it('are an error when the stream Redis is stopped and nothing can be published', async () => {

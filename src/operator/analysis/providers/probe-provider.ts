@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { sign } from '@octokit/webhooks-methods';
-import { pause, type Clock, type OutgoingMessage } from '../../../adapter/index.ts';
-import type { MetricSettings } from '../../api/analysis-schema.ts';
+import type { Clock, OutgoingMessage } from '../../../adapter/index.ts';
+import type { ProbeRoundStatus } from '../../api/status-schema.ts';
 import { probeDeliveryId, probeHeaders, probeMessage, probeOf, type Probe } from '../probe-delivery.ts';
-import { probeReadings, type ProbeOutcome } from '../probe-readings.ts';
-import type { Reading } from '../reading.ts';
-import { describeError, withinBudget, type MeasureContext, type MetricProvider } from './metric-provider.ts';
+import {
+  checkedRound,
+  sentRound,
+  unmarkedProbes,
+  type DoneMarks,
+  type ProbeRoundState,
+  type ProbeTiming,
+} from '../probe-round.ts';
+import { describeError, withinBudget } from './metric-provider.ts';
 
 /** The producers' webhook endpoint, for probes that go the whole way a GitHub delivery goes. */
 export interface ProbeHttpTarget {
@@ -14,24 +20,20 @@ export interface ProbeHttpTarget {
   secret: () => Promise<string>;
 }
 
-export interface ProbeProviderOptions {
+export interface ProbeProviderOptions extends ProbeTiming {
   /** `namespace/name` of the migration: part of every probe's delivery id. */
   migration: string;
-  /** The analysis round being measured: part of every probe's delivery id. */
-  round: number;
   /** Publishes into the stream through the adapter's Redis back end, as the webhook would. */
   publish: (message: OutgoingMessage) => Promise<unknown>;
   /** Whether the consumers' idempotency store holds the delivery's done mark. */
   isDone: (deliveryId: string) => Promise<boolean>;
   http?: ProbeHttpTarget;
-  /** Probes published into the stream in this round (one more goes over HTTP when `http` is set). */
+  /** Probes published into the stream in a round (one more goes over HTTP when `http` is set). */
   count: number;
-  /** How long a worker has to mark a probe done; also the budget of publishing it. */
-  timeoutMs: number;
-  /** How often the done marks of the round's pending probes are looked up. Default: 25 ms. */
-  pollMs?: number;
+  /** Budget of one publish, and of one check of the done marks; past it, that step failed. */
+  answerMs: number;
   clock: Clock;
-  /** Makes this measurement's delivery ids its own; default: random. */
+  /** Makes this round's delivery ids its own; default: random. */
   attempt?: string;
 }
 
@@ -56,26 +58,21 @@ async function sendSigned(target: ProbeHttpTarget, probe: Probe, signal: AbortSi
  * idempotency store holds its done mark within the timeout: an acknowledgement alone proves
  * nothing, since dead-lettered entries are acknowledged too.
  *
- * Nothing about a round's probes is kept in status: a measurement publishes its probes and waits
- * for them within the reconcile that measures the round. An operator that stops in between leaves
- * them to the workers (a ping has no effect besides its done mark) and, as the round was never
- * counted, measures it again with fresh ids; keeping pending ids in status would take a status
- * write between publishing and judging, which the one-patch-per-pass controller does not make.
+ * A round takes several passes and no pass waits for a worker: `send` publishes and returns the
+ * round to keep in status; each later `check` reads the done marks once and returns the round
+ * judged (probe-round.ts) or still pending. The ids live in status, so a restarted operator checks
+ * the probes that were sent rather than sending new ones.
  */
-export class ProbeProvider implements MetricProvider {
-  readonly name = 'probes';
+export class ProbeProvider {
   private readonly options: ProbeProviderOptions;
 
   constructor(options: ProbeProviderOptions) {
     this.options = options;
   }
 
-  handles(metric: MetricSettings): boolean {
-    return metric.probe !== undefined;
-  }
-
-  async measure(metrics: readonly MetricSettings[], _context: MeasureContext): Promise<Map<string, Reading>> {
-    const { migration, round, count, http, timeoutMs } = this.options;
+  /** Publishes the probes of `round`, all at once, and returns without waiting for any worker. */
+  async send(round: number): Promise<ProbeRoundState> {
+    const { migration, count, http, clock } = this.options;
     const attempt = this.options.attempt ?? randomUUID().slice(0, 8);
     const probes = Array.from({ length: count }, (_, i) =>
       probeOf(migration, probeDeliveryId(migration, round, i, attempt), 'stream'),
@@ -83,22 +80,42 @@ export class ProbeProvider implements MetricProvider {
     if (http !== undefined) {
       probes.push(probeOf(migration, probeDeliveryId(migration, round, count, attempt), 'http'));
     }
-    const outcomes = await Promise.all(probes.map((probe) => this.probe(probe)));
-    return probeReadings(metrics, outcomes, timeoutMs);
+    const sentAt = clock.now();
+    const refusals = await Promise.all(
+      probes.map(async (probe) => [probe.deliveryId, await this.publish(probe, sentAt)] as const),
+    );
+    return sentRound(
+      round,
+      sentAt,
+      probes,
+      new Map(refusals.flatMap(([id, reason]) => (reason === undefined ? [] : [[id, reason] as const]))),
+      this.options,
+    );
   }
 
-  private async probe(probe: Probe): Promise<ProbeOutcome> {
-    const { clock, timeoutMs } = this.options;
-    const sentAt = clock.now();
-    const sent = await this.send(probe, sentAt);
-    if (sent !== undefined)
-      return { deliveryId: probe.deliveryId, route: probe.route, kind: 'unpublished', reason: sent };
-    return this.awaitDone(probe, sentAt + timeoutMs, sentAt);
+  /** Reads the done marks of the probes not yet found done (one read each, issued together). */
+  async check(sent: ProbeRoundStatus): Promise<ProbeRoundState> {
+    const { clock } = this.options;
+    const checkedAt = clock.now();
+    return checkedRound(sent, await this.doneMarks(unmarkedProbes(sent)), checkedAt, this.options);
+  }
+
+  private async doneMarks(ids: readonly string[]): Promise<DoneMarks> {
+    const { isDone, clock, answerMs } = this.options;
+    // Async, so that a store that cannot even be built reads as a failed check too.
+    const read = (async (): Promise<DoneMarks> => {
+      const answers = await Promise.all(ids.map(async (id) => ((await isDone(id)) ? [id] : [])));
+      return { kind: 'read', done: new Set(answers.flat()) };
+    })().catch((error: unknown): DoneMarks => ({ kind: 'failed', reason: describeError(error) }));
+    return withinBudget(read, answerMs, clock, () => ({
+      kind: 'failed',
+      reason: `the idempotency store did not answer within ${answerMs} ms`,
+    }));
   }
 
   /** Undefined once the probe is in a queue; otherwise why it is not. */
-  private async send(probe: Probe, sentAt: number): Promise<string | undefined> {
-    const { publish, http, clock, timeoutMs } = this.options;
+  private async publish(probe: Probe, sentAt: number): Promise<string | undefined> {
+    const { publish, http, clock, answerMs } = this.options;
     const controller = new AbortController();
     const work = async (): Promise<string | undefined> => {
       try {
@@ -109,33 +126,9 @@ export class ProbeProvider implements MetricProvider {
         return describeError(error);
       }
     };
-    return withinBudget(work(), timeoutMs, clock, () => {
+    return withinBudget(work(), answerMs, clock, () => {
       controller.abort();
-      return `not accepted within ${timeoutMs} ms`;
+      return `not accepted within ${answerMs} ms`;
     });
-  }
-
-  private async awaitDone(probe: Probe, deadline: number, sentAt: number): Promise<ProbeOutcome> {
-    const { isDone, clock } = this.options;
-    const pollMs = this.options.pollMs ?? 25;
-    const { deliveryId, route } = probe;
-    for (;;) {
-      const checkedAt = clock.now();
-      const budget = Math.max(deadline - checkedAt, pollMs);
-      const answer = await withinBudget(
-        // Async, so that a store that cannot even be built reads as a failed check too.
-        (async () => isDone(deliveryId))().then(
-          (done) => ({ done }),
-          (error: unknown) => ({ failed: describeError(error) }),
-        ),
-        budget,
-        clock,
-        () => ({ failed: `the idempotency store did not answer within ${budget} ms` }),
-      );
-      if ('failed' in answer) return { deliveryId, route, kind: 'unchecked', reason: answer.failed };
-      if (answer.done) return { deliveryId, route, kind: 'done', roundTripMs: checkedAt - sentAt };
-      if (clock.now() >= deadline) return { deliveryId, route, kind: 'timed-out' };
-      await pause(clock, Math.min(pollMs, deadline - clock.now()));
-    }
   }
 }
