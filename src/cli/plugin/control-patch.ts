@@ -32,7 +32,7 @@ export function controlDone(action: ControlAction, name: string, token: string):
   const object = `queuemigration.queueshift.dev/${name}`;
   switch (action) {
     case 'pause':
-      return `${object} paused (spec.paused=true); a rollback in progress continues\n`;
+      return `${object} paused (spec.paused=true); a rollback in progress continues, and so do sweeps of SQS once consumers read only Redis\n`;
     case 'resume':
       return `${object} resumed (spec.paused=false)\n`;
     case 'promote':

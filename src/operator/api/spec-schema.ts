@@ -48,7 +48,12 @@ export const queueMigrationSpec = withRules(
         'On deletion mid-migration: RollBack (default) returns every Deployment to SQS and drains Redis ' +
           'before the resource goes; Orphan leaves the Deployments as they are.',
       ),
-    paused: z.boolean().default(false).describe('Hold the current stage. Never halts a rollback.'),
+    paused: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Hold the current stage (no transition, no Deployment change). Never halts a rollback, nor the sweeps of SQS once consumers read only Redis.',
+      ),
     dryRun: z
       .boolean()
       .default(false)

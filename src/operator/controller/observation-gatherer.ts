@@ -12,7 +12,7 @@ import type { Role } from '../stages/actions.ts';
 import { managedVariables } from '../stages/container-settings.ts';
 import { canaryName } from '../stages/layout.ts';
 import type { DeploymentObservation, Observations } from '../stages/observations.ts';
-import { sweepsSqs } from '../stages/progression.ts';
+import { sweepsSqsAt } from '../stages/progression.ts';
 import { PreflightChecks } from '../preflight/preflight-checks.ts';
 import type { PreflightFacts } from '../preflight/preflight-facts.ts';
 import type { MigrationObject } from './migration-object.ts';
@@ -152,7 +152,7 @@ export class ObservationGatherer {
     }
     const drainingSqs = status.phase === 'Progressing' && status.stage === 'full' && status.step === 0;
     const sqsDepth = drainingSqs ? await this.figures.sqsDepth(key, spec) : undefined;
-    const sweeping = status.phase === 'Progressing' && sweepsSqs(status.stage, status.step);
+    const sweeping = sweepsSqsAt(status);
     const sqsRemainder = sweeping ? await this.figures.sqsSweeper(key, spec).remainder() : undefined;
     const drainingRedis = status.phase === 'RollingBack' && status.rollback?.step === 'drain-redis';
     const redisBacklog = drainingRedis ? await this.figures.redisBacklog(key, spec) : undefined;

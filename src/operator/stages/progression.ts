@@ -1,7 +1,7 @@
 import type { Known } from '../../adapter/types.ts';
 import { durationMs } from '../api/durations.ts';
 import type { StageName } from '../api/stages-schema.ts';
-import type { SweepCounters } from '../api/status-schema.ts';
+import type { QueueMigrationStatus, SweepCounters } from '../api/status-schema.ts';
 import { analysisWaits } from './analysis-step.ts';
 import { forwardLayout, stepCount } from './layout.ts';
 import type { SqsRemainder } from './observations.ts';
@@ -30,8 +30,19 @@ const NOTHING_SWEPT: SweepCounters = { movedFromQueue: 0, movedFromDeadLetterQue
  * what lands there (producers still fall back to it, dead letters of earlier failures) is swept
  * into Redis by the operator.
  */
-export function sweepsSqs(stage: StageName | undefined, step: number | undefined): boolean {
+function sweepsSqs(stage: StageName | undefined, step: number | undefined): boolean {
   return (stage === 'full' && (step ?? 0) >= 1) || stage === 'cleanup';
+}
+
+/**
+ * Whether a pass at `status` sweeps SQS. A hold (spec.paused, an analysis pause, a field conflict,
+ * a failed gate without automatic rollback) stops the migration's progress, never its data safety:
+ * the sweep stays the only reader of what lands in SQS, paused or not.
+ */
+export function sweepsSqsAt(status: Pick<QueueMigrationStatus, 'phase' | 'stage' | 'step'>): boolean {
+  return (
+    (status.phase === 'Progressing' || status.phase === 'Paused') && sweepsSqs(status.stage, status.step)
+  );
 }
 
 function stepRules(pass: Pass, stage: StageName, step: number): StepRules {
@@ -144,12 +155,14 @@ function finalSweepWait(pass: Pass, rolledOut: boolean): string[] {
   );
 }
 
-/** A bounded sweep while SQS or its DLQ holds anything and consumers read only Redis. */
-function sweepStragglers(pass: Pass): void {
+/**
+ * A bounded sweep while SQS or its DLQ holds anything and consumers read only Redis; asked for once
+ * per pass, after the pass moved on or held still.
+ */
+export function sweepStragglers(pass: Pass): void {
   const { status } = pass;
   const remainder = pass.observations.sqsRemainder;
-  if (status.phase !== 'Progressing' || !sweepsSqs(status.stage, status.step)) return;
-  if (remainder === undefined) return;
+  if (!sweepsSqsAt(status) || remainder === undefined) return;
   const waiting = [depthOf(remainder.queue), depthOf(remainder.deadLetters)].some(
     (d) => d.known && d.value > 0,
   );
@@ -305,6 +318,5 @@ export function progress(pass: Pass): ProgressOutcome {
     }
     if (pass.status.phase === 'Succeeded') break;
   }
-  sweepStragglers(pass);
   return outcome;
 }

@@ -14,7 +14,7 @@ import { forwardLayout, type Layout } from './layout.ts';
 import type { Observations } from './observations.ts';
 import { eventType, Pass } from './pass.ts';
 import { describeAction } from './plan.ts';
-import { progress, stepLabel } from './progression.ts';
+import { progress, stepLabel, sweepStragglers } from './progression.ts';
 import { layoutActions, resolveLayout } from './resolved-layout.ts';
 import { currentRollbackLayout, rollBack, startRollback } from './rollback.ts';
 
@@ -148,9 +148,31 @@ const HOLD_RECORDS: Partial<
   },
 };
 
+/** Holds the migration where it is (no transition, no Deployment change), recording the pause once. */
+function holdStill(pass: Pass, hold: Hold, why: string): Outcome {
+  const { status } = pass;
+  delete status.greenSince;
+  if (status.phase !== 'Paused') {
+    status.phase = 'Paused';
+    const record = HOLD_RECORDS[hold];
+    if (record !== undefined) pass.record(record.reason, record.message(why));
+  }
+  return { waiting: [], hold, awaitingApproval: false };
+}
+
+function moveOn(pass: Pass): Outcome {
+  if (pass.status.phase === 'Paused') {
+    pass.status.phase = 'Progressing';
+    pass.record('Resumed', 'the migration continues');
+  }
+  return progress(pass);
+}
+
 /**
  * Progressing or paused: the due analysis round is counted; a failed gate rolls back (or pauses,
  * with automatic rollback off), too many inconclusive rounds pause, a hold pauses, otherwise move on.
+ * Holding or moving on, SQS is swept once consumers read only Redis: a hold stops the migration's
+ * progress, never the only reader of a queue that still receives messages.
  */
 function forward(pass: Pass, overrideConflicts: boolean): Outcome {
   const { status, spec } = pass;
@@ -163,21 +185,10 @@ function forward(pass: Pass, overrideConflicts: boolean): Outcome {
   const layout = forwardLayout(spec, status.stage ?? 'dual', status.step ?? 0);
   if (!overrideConflicts && status.conflict === undefined) detectConflict(pass, layout);
   const hold = holdFor(pass, failure !== undefined, analysis);
-  if (hold !== undefined) {
-    delete status.greenSince;
-    if (status.phase !== 'Paused') {
-      status.phase = 'Paused';
-      const record = HOLD_RECORDS[hold];
-      const why = failure ?? (analysis?.kind === 'pause' ? analysis.reason : '');
-      if (record !== undefined) pass.record(record.reason, record.message(why));
-    }
-    return { waiting: [], hold, awaitingApproval: false };
-  }
-  if (status.phase === 'Paused') {
-    status.phase = 'Progressing';
-    pass.record('Resumed', 'the migration continues');
-  }
-  return progress(pass);
+  const why = failure ?? (analysis?.kind === 'pause' ? analysis.reason : '');
+  const outcome = hold === undefined ? moveOn(pass) : holdStill(pass, hold, why);
+  sweepStragglers(pass);
+  return outcome;
 }
 
 /** Deletion: roll back first (policy RollBack) unless nothing is in flight; true once it may go. */
