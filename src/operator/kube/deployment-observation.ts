@@ -1,5 +1,11 @@
-import type { V1Deployment, V1EnvVar, V1ManagedFieldsEntry, V1Pod } from '@kubernetes/client-node';
-import type { DeploymentObservation, EnvEntry } from '../stages/observations.ts';
+import type {
+  V1Deployment,
+  V1EnvFromSource,
+  V1EnvVar,
+  V1ManagedFieldsEntry,
+  V1Pod,
+} from '@kubernetes/client-node';
+import type { DeploymentObservation, EnvEntry, EnvFromSource } from '../stages/observations.ts';
 
 function envEntry(variable: V1EnvVar): EnvEntry {
   const from = variable.valueFrom;
@@ -16,6 +22,18 @@ function envEntry(variable: V1EnvVar): EnvEntry {
       ...(from.fieldRef && { fieldRef: { fieldPath: from.fieldRef.fieldPath } }),
     },
   };
+}
+
+/** The ConfigMap or Secret an `envFrom` entry names (the API server requires exactly one). */
+function envFromSource(source: V1EnvFromSource): EnvFromSource[] {
+  const prefix = source.prefix === undefined || source.prefix === '' ? {} : { prefix: source.prefix };
+  if (source.configMapRef !== undefined) {
+    return [{ kind: 'ConfigMap', name: source.configMapRef.name ?? '', ...prefix }];
+  }
+  if (source.secretRef !== undefined) {
+    return [{ kind: 'Secret', name: source.secretRef.name ?? '', ...prefix }];
+  }
+  return [];
 }
 
 type Fields = Readonly<Record<string, unknown>>;
@@ -118,6 +136,8 @@ export function observeDeployment(deployment: V1Deployment, options: ObserveOpti
       container: {
         env: (container.env ?? []).map(envEntry),
         volumeMounts: (container.volumeMounts ?? []).map((m) => ({ name: m.name, mountPath: m.mountPath })),
+        ...(container.envFrom !== undefined &&
+          container.envFrom.length > 0 && { envFrom: container.envFrom.flatMap(envFromSource) }),
       },
     }),
     volumes: (spec?.volumes ?? []).map((v) => v.name),

@@ -13,7 +13,7 @@ export function preflightHolds(pass: Pass): string[] {
   if (status.preflight?.passedAt !== undefined) return [];
   const facts = observations.preflight;
   if (facts === undefined) return ['the preflight checks'];
-  const result = preflightStatus(spec, facts, pass.nowIso);
+  const result = preflightStatus(spec, facts, pass.nowIso, observations.deployments);
   status.preflight = result;
   const failures = result.checks.filter((check) => check.outcome === 'failed');
   const warnings = result.checks.filter((check) => check.outcome === 'warning');

@@ -3,6 +3,8 @@ import { judge } from '../analysis/measurement-verdict.ts';
 import { durationMs } from '../api/durations.ts';
 import type { QueueMigrationSpec } from '../api/spec-schema.ts';
 import type { PreflightCheck, PreflightStatus } from '../api/status-schema.ts';
+import type { DeploymentObservation } from '../stages/observations.ts';
+import { envFromCheck, storeLocationCheck } from './env-from-sources.ts';
 import type { PreflightFacts, RedisFacts, SqsFacts } from './preflight-facts.ts';
 
 const ok = (name: string, message: string): PreflightCheck => ({ name, outcome: 'ok', message });
@@ -124,9 +126,22 @@ function autoscalers(facts: PreflightFacts['autoscalers']): PreflightCheck {
   );
 }
 
-/** Each check of the `dual` preflight from what was gathered: failed blocks the start, warning is reported. */
-export function preflightChecks(spec: QueueMigrationSpec, facts: PreflightFacts): PreflightCheck[] {
-  return [...redisChecks(spec, facts.redis), ...sqsChecks(spec, facts.sqs), autoscalers(facts.autoscalers)];
+/**
+ * Each check of the `dual` preflight from what was gathered: failed blocks the start, warning is
+ * reported. `deployments` are the producers and consumers as observed (none: no envFrom to report).
+ */
+export function preflightChecks(
+  spec: QueueMigrationSpec,
+  facts: PreflightFacts,
+  deployments: ReadonlyMap<string, DeploymentObservation> = new Map(),
+): PreflightCheck[] {
+  return [
+    ...redisChecks(spec, facts.redis),
+    ...sqsChecks(spec, facts.sqs),
+    autoscalers(facts.autoscalers),
+    ...envFromCheck(spec, deployments),
+    ...storeLocationCheck(spec, deployments),
+  ];
 }
 
 /** The preflight's status at `nowIso`: passed (and from then on pinned) when no check failed. */
@@ -134,8 +149,9 @@ export function preflightStatus(
   spec: QueueMigrationSpec,
   facts: PreflightFacts,
   nowIso: string,
+  deployments: ReadonlyMap<string, DeploymentObservation> = new Map(),
 ): PreflightStatus {
-  const checks = preflightChecks(spec, facts);
+  const checks = preflightChecks(spec, facts, deployments);
   const passed = checks.every((check) => check.outcome !== 'failed');
   return { checkedAt: nowIso, ...(passed && { passedAt: nowIso }), checks };
 }

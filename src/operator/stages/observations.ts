@@ -7,9 +7,22 @@ import type { PreflightFacts } from '../preflight/preflight-facts.ts';
 /** An env entry of a container: a literal or a reference (the same shape status records). */
 export type EnvEntry = RecordedEnvVar;
 
+/** A source of a container's `envFrom`: every key of a ConfigMap or Secret, under an optional prefix. */
+export interface EnvFromSource {
+  kind: 'ConfigMap' | 'Secret';
+  name: string;
+  /** Put before every key of the source; absent when there is none. */
+  prefix?: string;
+}
+
 export interface ContainerObservation {
   env: readonly EnvEntry[];
   volumeMounts: readonly { name: string; mountPath: string }[];
+  /**
+   * Where the container takes whole sets of variables from, in order; absent when it has none.
+   * An `env` entry wins over them for the same name, but cleanup touches only `env`.
+   */
+  envFrom?: readonly EnvFromSource[];
 }
 
 /**
