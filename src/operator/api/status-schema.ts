@@ -9,6 +9,11 @@ import { STAGES } from './stages-schema.ts';
 export const PHASES = ['Pending', 'Progressing', 'Paused', 'RollingBack', 'RolledBack', 'Succeeded'] as const;
 export type Phase = (typeof PHASES)[number];
 
+/** Where a migration rests: nothing more runs for it until its object changes (a retry, a deletion). */
+export function isFinalPhase(phase: Phase | undefined): boolean {
+  return phase === 'RolledBack' || phase === 'Succeeded';
+}
+
 export const ROLLBACK_STEPS = [
   'consumers-to-dual',
   'producers-to-original',

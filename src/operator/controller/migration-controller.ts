@@ -98,8 +98,10 @@ export class MigrationController {
     if (type === 'DELETED') {
       this.index.delete(key);
       this.seenInputs.delete(key);
-      void this.deps.figures.forget(key);
       this.deps.metrics.migrations.forget(key);
+      // Its connections go in a pass of their own, which finds it gone: released here, they could
+      // be reopened by a pass of it still in progress.
+      this.enqueue(key);
       return;
     }
     const inputs = decisionInputsOf(migration);
@@ -117,6 +119,18 @@ export class MigrationController {
     for (const key of this.index.migrationsOf(namespace, deployment.metadata?.name ?? '')) this.enqueue(key);
   }
 
+  /** Closes the connections held for a migration at rest; a close that fails costs a log line, no retry. */
+  private async release(key: string): Promise<void> {
+    try {
+      await this.deps.figures.forget(key);
+    } catch (error) {
+      this.deps.logger.warn(
+        { err: error, migration: key },
+        'could not close a connection of a migration at rest',
+      );
+    }
+  }
+
   private async work(queue: WorkQueue, signal: AbortSignal): Promise<void> {
     const { reconciler, logger, metrics, clock } = this.deps;
     for (;;) {
@@ -128,6 +142,8 @@ export class MigrationController {
         const result = await reconciler.reconcile(key);
         queue.forget(key);
         metrics.reconciles.inc({ result: 'success' });
+        // Released while the key is still this worker's: no pass of it can reopen a client meanwhile.
+        if (result.atRest === true) await this.release(key);
         if (result.requeueAfterMs !== undefined && !signal.aborted)
           queue.addAfter(key, result.requeueAfterMs);
       } catch (error) {

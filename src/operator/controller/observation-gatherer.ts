@@ -1,6 +1,6 @@
 import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import type { QueueMigrationSpec } from '../api/spec-schema.ts';
-import { PHASES, type Phase, type QueueMigrationStatus } from '../api/status-schema.ts';
+import { isFinalPhase, PHASES, type Phase, type QueueMigrationStatus } from '../api/status-schema.ts';
 import { expectedGroupConsumers } from '../analysis/expected-consumers.ts';
 import { rolloutComplete } from '../analysis/rollout-health-gate.ts';
 import { currentTemplatePods } from '../kube/current-template-pods.ts';
@@ -112,7 +112,7 @@ export class ObservationGatherer {
     const key = `${namespace}/${migration.metadata.name}`;
     // Every reconcile reads the referenced Secrets again (one GET each), so a rotated password or
     // certificate reaches the next Redis connection; at rest no connection is opened, so no read.
-    const atRest = status.phase === 'RolledBack' || status.phase === 'Succeeded';
+    const atRest = isFinalPhase(status.phase);
     if (!atRest) this.figures.useRedisSecrets(key, await readRedisSecrets(this.api, namespace, spec.redis));
     const preflight = await this.preflightFacts(migration, spec, status);
     const deployments = new Map<string, DeploymentObservation>();

@@ -1,11 +1,12 @@
 import type { Clock } from '../../adapter/index.ts';
 import type { Logger } from 'pino';
 import { queueMigrationSpec } from '../api/spec-schema.ts';
-import { queueMigrationStatus } from '../api/status-schema.ts';
+import { isFinalPhase, queueMigrationStatus } from '../api/status-schema.ts';
 import type { Gate } from '../analysis/gate.ts';
 import { isKubeError } from '../kube/kube-api-error.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
 import { FINALIZER, paths } from '../kube/resource-paths.ts';
+import type { Decision } from '../stages/actions.ts';
 import { decide } from '../stages/stage-machine.ts';
 import type { ActionExecutor } from './action-executor.ts';
 import type { AnalysisMeasurer } from './analysis-measurer.ts';
@@ -13,9 +14,27 @@ import { tokensOf, type MigrationObject } from './migration-object.ts';
 import type { ObservationGatherer } from './observation-gatherer.ts';
 import type { OperatorMetrics } from './operator-metrics.ts';
 
-/** What a reconcile asks of the queue: look again after a while, or nothing. */
+/** What a reconcile asks of the controller: look again after a while, or nothing. */
 export interface ReconcileResult {
   requeueAfterMs?: number;
+  /**
+   * Nothing runs for the migration until its object changes: it is finished (Succeeded or
+   * RolledBack) or gone. Whatever was held for it may be released; a later pass that needs a
+   * connection (a retry, a deletion) opens it again.
+   */
+  atRest?: true;
+}
+
+/**
+ * The result of a decision. A final phase is reached only once the rollback's drain or the
+ * cleanup's final sweep is done, and no pass at a final phase reads a queue (the gatherer opens
+ * nothing then): whatever the pass acted on, it has finished by the time this is returned.
+ */
+export function reconcileResultOf(decision: Pick<Decision, 'status' | 'requeueAfterMs'>): ReconcileResult {
+  return {
+    ...(decision.requeueAfterMs !== undefined && { requeueAfterMs: decision.requeueAfterMs }),
+    ...(isFinalPhase(decision.status.phase) && { atRest: true }),
+  };
 }
 
 /**
@@ -56,7 +75,7 @@ export class Reconciler {
     try {
       migration = await api.request<MigrationObject>('GET', paths.migration(namespace, name));
     } catch (error) {
-      if (isKubeError(error, 'KUBE_API_NOT_FOUND')) return {};
+      if (isKubeError(error, 'KUBE_API_NOT_FOUND')) return { atRest: true };
       throw error;
     }
     const spec = queueMigrationSpec.safeParse(migration.spec);
@@ -112,6 +131,6 @@ export class Reconciler {
         'transition',
       );
     }
-    return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
+    return reconcileResultOf(decision);
   }
 }

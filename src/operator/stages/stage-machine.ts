@@ -1,7 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import { durationMs } from '../api/durations.ts';
 import type { QueueMigrationSpec } from '../api/spec-schema.ts';
-import type { HistoryEntry, Phase, QueueMigrationStatus } from '../api/status-schema.ts';
+import {
+  isFinalPhase,
+  type HistoryEntry,
+  type Phase,
+  type QueueMigrationStatus,
+} from '../api/status-schema.ts';
 import type { StageDecision } from '../analysis/analysis-engine.ts';
 import { worstVerdict } from '../analysis/verdict.ts';
 import { preflightHolds } from '../preflight/preflight-gate.ts';
@@ -195,14 +200,7 @@ function forward(pass: Pass, overrideConflicts: boolean): Outcome {
 function beginDeletion(pass: Pass): boolean {
   const { status, spec } = pass;
   const phase = status.phase ?? 'Pending';
-  if (
-    spec.deletionPolicy === 'Orphan' ||
-    phase === 'Pending' ||
-    phase === 'RolledBack' ||
-    phase === 'Succeeded'
-  ) {
-    return true;
-  }
+  if (spec.deletionPolicy === 'Orphan' || phase === 'Pending' || isFinalPhase(phase)) return true;
   if (phase !== 'RollingBack') startRollback(pass, 'the QueueMigration is being deleted');
   return false;
 }
@@ -256,7 +254,7 @@ function summary(pass: Pass, outcome: Outcome): string {
 
 function finishStatus(pass: Pass, outcome: Outcome): void {
   const { status, observations } = pass;
-  const problems = status.phase === 'RolledBack' || status.phase === 'Succeeded' ? [] : targetProblems(pass);
+  const problems = isFinalPhase(status.phase) ? [] : targetProblems(pass);
   setCondition(pass, {
     type: 'TargetsReady',
     status: problems.length === 0 ? 'True' : 'False',
@@ -312,8 +310,7 @@ function finishStatus(pass: Pass, outcome: Outcome): void {
   if (Number.isInteger(backlogValue) && backlogValue >= 0) status.backlog = backlogValue;
   else delete status.backlog;
   const errorRate = measured(ERROR_RATE_METRIC);
-  if (errorRate !== undefined && status.phase !== 'RolledBack' && status.phase !== 'Succeeded')
-    status.errorRate = errorRate;
+  if (errorRate !== undefined && !isFinalPhase(status.phase)) status.errorRate = errorRate;
   else delete status.errorRate;
 }
 
@@ -340,8 +337,7 @@ export function decide(input: MigrationInput): Decision {
   const layout = released ? undefined : activeLayout(pass, outcome);
   const changes = layout === undefined ? [] : layoutActions(resolveLayout(pass, layout));
   finishStatus(pass, outcome);
-  const mayRelease =
-    released || (input.deleting && (status.phase === 'RolledBack' || status.phase === 'Succeeded'));
+  const mayRelease = released || (input.deleting && isFinalPhase(status.phase));
 
   if (dryRun) {
     const planned: QueueMigrationStatus = {
@@ -369,7 +365,7 @@ export function decide(input: MigrationInput): Decision {
     ...notifications(spec.notificationUrl, pass.recorded, status.phase),
     ...(mayRelease && input.finalizerPresent ? [{ kind: 'removeFinalizer' } as const] : []),
   ];
-  const atRest = status.phase === 'RolledBack' || status.phase === 'Succeeded';
+  const atRest = isFinalPhase(status.phase);
   const interval = durationMs(spec.analysis.interval);
   const wake = pass.wakeAt === undefined ? interval : Math.min(pass.wakeAt - pass.now, interval);
   return { status, actions, ...(!atRest && { requeueAfterMs: wake }) };

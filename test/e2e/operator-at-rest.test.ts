@@ -1,0 +1,185 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForRollout } from '../env/local-node/e2e-support.ts';
+import { required } from '../env/test-environment.ts';
+import { waitUntil } from '../env/wait.ts';
+import { HELD_CANARY, kubectlQueueshift, waitForCanaryTraffic } from './support/fault-scenario.ts';
+import { pipelineInTestNamespace } from './support/live-pipeline.ts';
+import { connectionsOf, redisClientsOf, type RedisClientEntry } from './support/process-connections.ts';
+import { abortMigration } from './support/rollback-support.ts';
+
+/** Deliveries per second: light, since the machine runs other tests at the same time. */
+const RATE = 10;
+
+const NOTHING_HELD = { stream: [], idempotency: [], sqs: 0 };
+
+/**
+ * A pipeline in a namespace of its own with its operator running, and what that operator process
+ * holds open to the migration's servers: its clients on the stream and idempotency Redis (CLIENT
+ * LIST, matched by the process's own ports) and its sockets to the SQS emulator.
+ */
+function pipelineWithOperator(prefix: string) {
+  const pipeline = pipelineInTestNamespace(prefix);
+  const { streams, idempotency } = required('redis');
+  const sqsPort = Number(new URL(required('sqs').endpoint).port);
+  const streamRedis = new Redis({ host: streams.host, port: streams.port, lazyConnect: true });
+  const idempotencyRedis = new Redis({ host: idempotency.host, port: idempotency.port, lazyConnect: true });
+
+  beforeAll(async () => {
+    await pipeline.setUp();
+    await pipeline.startOperator();
+  }, 300_000);
+  afterAll(async () => {
+    streamRedis.disconnect();
+    idempotencyRedis.disconnect();
+    await pipeline.tearDown();
+    process.stderr.write(`[at-rest] operator log: ${pipeline.workDir}/operator.log\n`);
+  });
+
+  async function held(): Promise<{
+    stream: RedisClientEntry[];
+    idempotency: RedisClientEntry[];
+    sqs: number;
+  }> {
+    const pid = pipeline.operator?.pid;
+    if (pid === undefined) throw new Error('the operator is not running');
+    return {
+      stream: await redisClientsOf(streamRedis, pid),
+      idempotency: await redisClientsOf(idempotencyRedis, pid),
+      sqs: connectionsOf(pid).filter((c) => c.remotePort === sqsPort).length,
+    };
+  }
+
+  /** Waits until the operator holds nothing; on timeout, the error names what it still held. */
+  async function waitUntilNothingHeld(what: string): Promise<void> {
+    await waitUntil(
+      async () => {
+        const now = await held();
+        if (JSON.stringify(now) !== JSON.stringify(NOTHING_HELD))
+          throw new Error(`still held: ${JSON.stringify(now)}`);
+        return true;
+      },
+      { what, timeoutMs: 30_000, intervalMs: 250 },
+    );
+  }
+
+  return { pipeline, streams, streamRedis, held, waitUntilNothingHeld };
+}
+
+describe('an operator with a rolled-back migration', () => {
+  const { pipeline, streams, streamRedis, held, waitUntilNothingHeld } = pipelineWithOperator('qm-at-rest');
+
+  async function scaleWorkers(replicas: number): Promise<void> {
+    await pipeline.tools.kubectl([
+      'scale',
+      'deployment/worker',
+      `--replicas=${String(replicas)}`,
+      '-n',
+      pipeline.namespace,
+    ]);
+  }
+
+  it(
+    'closes every connection it opened for it once RolledBack, opens them again for a retry, and for a deletion releases them again',
+    { timeout: 600_000 },
+    async () => {
+      const load = pipeline.startLoad(RATE);
+      // A drain the consumers cannot do: the operator's own mover, with its connections, moves the entries.
+      await pipeline.applyMigration({ stages: HELD_CANARY, rollback: { drainTimeout: '3s' } });
+      await waitForCanaryTraffic(pipeline, streams);
+      const working = await held();
+      process.stderr.write(`[at-rest] held in canary: ${JSON.stringify(working)}\n`);
+      expect(working.stream.length).toBeGreaterThan(0);
+      expect(working.stream.every((c) => c.name.startsWith('queueshift:'))).toBe(true);
+
+      // No consumer left: what the canary publishes from now on waits in the stream.
+      await scaleWorkers(0);
+      await waitUntil(
+        async () => {
+          const pods = await pipeline.tools.core.listNamespacedPod({
+            namespace: pipeline.namespace,
+            labelSelector: 'app=worker',
+          });
+          return pods.items.length === 0;
+        },
+        { what: 'every worker pod to be gone', timeoutMs: 60_000, intervalMs: 250 },
+      );
+      const unread = await streamRedis.xlen(pipeline.stream);
+      await waitUntil(async () => (await streamRedis.xlen(pipeline.stream)) >= unread + 5, {
+        what: 'entries nobody reads to wait in the stream',
+        timeoutMs: 60_000,
+        intervalMs: 250,
+      });
+      await abortMigration(pipeline);
+      const rolledBack = await pipeline.waitForPhase('RolledBack');
+      expect(rolledBack.rollback?.drain?.moved).toBeGreaterThan(0);
+
+      await waitUntilNothingHeld('the operator to close its connections of the rolled-back migration');
+
+      // Reconciles at rest (the worker Deployment scaled back up) open nothing.
+      const reconciles = (): Promise<number> => pipeline.operator?.reconciles() ?? Promise.resolve(0);
+      const before = await reconciles();
+      await scaleWorkers(2);
+      await waitForRollout(pipeline.tools, pipeline.namespace, 'worker', 120_000);
+      await waitUntil(async () => (await reconciles()) > before + 2, {
+        what: 'the operator to reconcile the migration at rest',
+        timeoutMs: 60_000,
+        intervalMs: 250,
+      });
+      expect(await held()).toEqual(NOTHING_HELD);
+
+      // Nothing was lost: the mover's entries and the rest are handled once, through SQS.
+      const run = await pipeline.settle(load);
+      expect(run.account.lost).toEqual([]);
+      expect(run.account.handledTwice).toEqual([]);
+      expect(run.account.accepted).toBe(run.account.sent);
+
+      const retry = await kubectlQueueshift(required('kube'), ['retry', 'live', '-n', pipeline.namespace]);
+      expect(retry.code).toBe(0);
+      const retried = await pipeline.waitForPhase('Progressing');
+      expect(retried.history?.filter((h) => h.reason === 'DualStarted')).toHaveLength(2);
+      await waitUntil(async () => (await held()).stream.length > 0, {
+        what: 'the retried migration to connect to the stream Redis again',
+        timeoutMs: 60_000,
+        intervalMs: 250,
+      });
+
+      // Deleted mid-migration: rolled back first (the finalizer), then released.
+      await pipeline.tools.kubectl(['delete', 'qm', 'live', '-n', pipeline.namespace, '--wait=false']);
+      await waitUntil(
+        async () =>
+          (await pipeline.tools.kubectl(['get', 'qm', '-n', pipeline.namespace, '-o', 'name'])).trim() === '',
+        { what: 'the QueueMigration to be deleted', timeoutMs: 240_000, intervalMs: 500 },
+      );
+      await waitUntilNothingHeld('the operator to close its connections of the deleted migration');
+    },
+  );
+});
+
+describe('an operator with a succeeded migration', () => {
+  const { pipeline, held, waitUntilNothingHeld } = pipelineWithOperator('qm-at-rest-done');
+
+  it(
+    'closes every connection it opened for it once the final sweep is done and the migration Succeeded',
+    { timeout: 600_000 },
+    async () => {
+      const load = await pipeline.startFlowingLoad(RATE);
+      await pipeline.applyMigration();
+      await waitUntil(
+        async () => ((await pipeline.migrationStatus())?.stage === 'cleanup' ? held() : undefined),
+        { what: 'the migration to reach cleanup', timeoutMs: 300_000, intervalMs: 250 },
+      );
+      const cleaning = await held();
+      expect(cleaning.stream.length + cleaning.sqs).toBeGreaterThan(0);
+      const status = await pipeline.waitForPhase('Succeeded');
+      expect(status.history?.map((h) => h.reason)).toContain('CleanupStarted');
+
+      await waitUntilNothingHeld('the operator to close its connections of the succeeded migration');
+      const run = await pipeline.settle(load);
+      expect(run.account.lost).toEqual([]);
+      expect(run.account.handledTwice).toEqual([]);
+      expect(run.account.accepted).toBe(run.account.sent);
+      expect(await held()).toEqual(NOTHING_HELD);
+    },
+  );
+});
