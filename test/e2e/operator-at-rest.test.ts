@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitForRollout } from '../env/local-node/e2e-support.ts';
+import { MOVER_CONSUMER } from '../../src/operator/drain/redis-movers.ts';
+import { httpGet, waitForRollout } from '../env/local-node/e2e-support.ts';
 import { required } from '../env/test-environment.ts';
 import { waitUntil } from '../env/wait.ts';
 import { HELD_CANARY, kubectlQueueshift, waitForCanaryTraffic } from './support/fault-scenario.ts';
@@ -63,11 +64,28 @@ function pipelineWithOperator(prefix: string) {
     );
   }
 
-  return { pipeline, streams, streamRedis, held, waitUntilNothingHeld };
+  /** The operator's /metrics lines of `migration`'s stream series (redis_stream_*). */
+  async function streamSeries(migration: string): Promise<string[]> {
+    const port = pipeline.operator?.port;
+    if (port === undefined) throw new Error('the operator is not running');
+    const { body } = await httpGet(port, '/metrics');
+    return body
+      .split('\n')
+      .filter((line) => line.startsWith('redis_stream_') && line.includes(`migration="${migration}"`));
+  }
+
+  /** The consumers of the pipeline's group, as XINFO CONSUMERS lists them. */
+  async function groupConsumers(): Promise<string[]> {
+    const rows = (await streamRedis.xinfo('CONSUMERS', pipeline.stream, 'workers')) as unknown[][];
+    return rows.map((row) => String(row[row.indexOf('name') + 1]));
+  }
+
+  return { pipeline, streams, streamRedis, held, waitUntilNothingHeld, streamSeries, groupConsumers };
 }
 
 describe('an operator with a rolled-back migration', () => {
-  const { pipeline, streams, streamRedis, held, waitUntilNothingHeld } = pipelineWithOperator('qm-at-rest');
+  const { pipeline, streams, streamRedis, held, waitUntilNothingHeld, streamSeries, groupConsumers } =
+    pipelineWithOperator('qm-at-rest');
 
   async function scaleWorkers(replicas: number): Promise<void> {
     await pipeline.tools.kubectl([
@@ -80,9 +98,10 @@ describe('an operator with a rolled-back migration', () => {
   }
 
   it(
-    'closes every connection it opened for it once RolledBack, opens them again for a retry, and for a deletion releases them again',
+    'closes every connection it opened for it once RolledBack, leaving no mover consumer and no stream series, opens them again for a retry, and for a deletion releases them again',
     { timeout: 600_000 },
     async () => {
+      const migration = `${pipeline.namespace}/live`;
       const load = pipeline.startLoad(RATE);
       // A drain the consumers cannot do: the operator's own mover, with its connections, moves the entries.
       await pipeline.applyMigration({ stages: HELD_CANARY, rollback: { drainTimeout: '3s' } });
@@ -91,6 +110,11 @@ describe('an operator with a rolled-back migration', () => {
       process.stderr.write(`[at-rest] held in canary: ${JSON.stringify(working)}\n`);
       expect(working.stream.length).toBeGreaterThan(0);
       expect(working.stream.every((c) => c.name.startsWith('queueshift:'))).toBe(true);
+      await waitUntil(async () => (await streamSeries(migration)).length > 0, {
+        what: 'the operator to export the stream series of the running migration',
+        timeoutMs: 60_000,
+        intervalMs: 250,
+      });
 
       // No consumer left: what the canary publishes from now on waits in the stream.
       await scaleWorkers(0);
@@ -115,6 +139,14 @@ describe('an operator with a rolled-back migration', () => {
       expect(rolledBack.rollback?.drain?.moved).toBeGreaterThan(0);
 
       await waitUntilNothingHeld('the operator to close its connections of the rolled-back migration');
+      // The mover read as a consumer of the group; released with nothing pending, it left the group.
+      expect(await groupConsumers()).not.toContain(MOVER_CONSUMER);
+      expect(await streamSeries(migration)).toEqual([]);
+      expect(
+        await pipeline.operator?.metric(
+          `queueshift_migration_phase{migration="${migration}",phase="RolledBack"}`,
+        ),
+      ).toBe(1);
 
       // Reconciles at rest (the worker Deployment scaled back up) open nothing.
       const reconciles = (): Promise<number> => pipeline.operator?.reconciles() ?? Promise.resolve(0);
@@ -127,6 +159,7 @@ describe('an operator with a rolled-back migration', () => {
         intervalMs: 250,
       });
       expect(await held()).toEqual(NOTHING_HELD);
+      expect(await streamSeries(migration)).toEqual([]);
 
       // Nothing was lost: the mover's entries and the rest are handled once, through SQS.
       const run = await pipeline.settle(load);
@@ -152,12 +185,14 @@ describe('an operator with a rolled-back migration', () => {
         { what: 'the QueueMigration to be deleted', timeoutMs: 240_000, intervalMs: 500 },
       );
       await waitUntilNothingHeld('the operator to close its connections of the deleted migration');
+      expect(await groupConsumers()).not.toContain(MOVER_CONSUMER);
+      expect(await streamSeries(migration)).toEqual([]);
     },
   );
 });
 
 describe('an operator with a succeeded migration', () => {
-  const { pipeline, held, waitUntilNothingHeld } = pipelineWithOperator('qm-at-rest-done');
+  const { pipeline, held, waitUntilNothingHeld, streamSeries } = pipelineWithOperator('qm-at-rest-done');
 
   it(
     'closes every connection it opened for it once the final sweep is done and the migration Succeeded',
@@ -175,6 +210,8 @@ describe('an operator with a succeeded migration', () => {
       expect(status.history?.map((h) => h.reason)).toContain('CleanupStarted');
 
       await waitUntilNothingHeld('the operator to close its connections of the succeeded migration');
+      // The pipeline goes on using the stream, but the operator no longer measures it.
+      expect(await streamSeries(`${pipeline.namespace}/live`)).toEqual([]);
       const run = await pipeline.settle(load);
       expect(run.account.lost).toEqual([]);
       expect(run.account.handledTwice).toEqual([]);

@@ -121,6 +121,8 @@ export class MigrationController {
 
   /** Closes the connections held for a migration at rest; a close that fails costs a log line, no retry. */
   private async release(key: string): Promise<void> {
+    // Not measured from now on: a last value left in /metrics would read as a current one.
+    this.deps.metrics.forgetStream(key);
     try {
       await this.deps.figures.forget(key);
     } catch (error) {

@@ -3,6 +3,8 @@ import type { RedisStreamStats } from '../../adapter/index.ts';
 import type { AnalysisStatus } from '../api/status-schema.ts';
 import { MigrationSeries } from './migration-series.ts';
 
+type StreamLabels = Record<'migration' | 'stream' | 'group', string>;
+
 /** The operator's own metrics, in a registry of its own (no global state). */
 export class OperatorMetrics {
   readonly registry = new Registry();
@@ -55,13 +57,34 @@ export class OperatorMetrics {
   });
   /** Phase, stage and holds of each migration, for the migration alerts and the dashboard. */
   readonly migrations = new MigrationSeries(this.registry);
+  /** The labels of each migration's stream series as last set: the ones to remove when they go. */
+  private readonly streamLabels = new Map<string, StreamLabels>();
 
-  /** The stream gauges from a stats reading; an unknown lag removes the lag sample. */
+  /**
+   * The stream gauges from a stats reading; an unknown lag removes the lag sample. A migration whose
+   * stream or group changed loses the series of the old one: nothing measures it for the migration now.
+   */
   observeStream(migration: string, stats: RedisStreamStats): void {
     const labels = { migration, stream: stats.stream, group: stats.group };
+    const previous = this.streamLabels.get(migration);
+    if (previous !== undefined && (previous.stream !== labels.stream || previous.group !== labels.group))
+      this.forgetStream(migration);
+    this.streamLabels.set(migration, labels);
     this.streamLength.set(labels, stats.length);
     if (stats.lag.known) this.streamLag.set(labels, stats.lag.value);
     else this.streamLag.remove(labels);
+  }
+
+  /**
+   * Removes the stream series of a migration the operator no longer measures (at rest, or deleted):
+   * its stream may live on, but a last value left here would read as a current one.
+   */
+  forgetStream(migration: string): void {
+    const labels = this.streamLabels.get(migration);
+    if (labels === undefined) return;
+    this.streamLength.remove(labels);
+    this.streamLag.remove(labels);
+    this.streamLabels.delete(migration);
   }
 
   /** Counts the verdicts of a round the analysis just counted (none when it counted no new round). */

@@ -178,6 +178,8 @@ export class AdapterQueueFigures implements QueueFigures {
           stream: moverStreamConfig(spec, access.connection, claimIdleMs),
           fingerprint: JSON.stringify([access.fingerprint, claimIdleMs]),
           queue: this.sqsBackend(key, spec),
+          // Asked only at release, before forget() closes the clients: at most one connection more, closed with them.
+          commands: () => this.redisClient(key, spec),
         };
       },
       logger,

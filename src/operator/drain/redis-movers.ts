@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
   RedisStreamsBackend,
@@ -8,6 +9,7 @@ import {
 } from '../../adapter/index.ts';
 import type { QueueMigrationSpec } from '../api/spec-schema.ts';
 import type { RedisMoveTally } from '../stages/observations.ts';
+import { leaveGroup, MoverDepartureError, type MoverSeat } from './mover-departure.ts';
 import { RedisToSqsMover } from './redis-to-sqs-mover.ts';
 
 /**
@@ -46,6 +48,8 @@ export interface MoverEndpoints {
   /** Changes whenever the stream settings (Secrets included) do; the mover is rebuilt then. */
   fingerprint: string;
   queue: QueueBackend;
+  /** A plain connection to the stream's Redis, for deleting the mover's consumer once it is released. */
+  commands: () => Redis;
 }
 
 export interface RedisMoversOptions {
@@ -58,11 +62,25 @@ export interface RedisMoversOptions {
 const DEFAULT_SEND_TIMEOUT_MS = 10_000;
 /** How long one pass may spend reading entries before it sends what it has. */
 const READ_BUDGET_MS = 5_000;
+/** A release waits this long for Redis to answer about the mover's consumer: a hung server never holds a worker. */
+const DEPARTURE_BUDGET_MS = 5_000;
 
 interface MoverEntry {
   fingerprint: string;
   stream: RedisStreamsBackend;
   mover: RedisToSqsMover;
+  seat: MoverSeat;
+  commands: () => Redis;
+}
+
+/** Rejects once the departure's budget has passed: the bound of a wait that cannot be cancelled. */
+function departureTimeout(seat: MoverSeat): Promise<never> {
+  const signal = AbortSignal.timeout(DEPARTURE_BUDGET_MS);
+  return new Promise((_resolve, reject) => {
+    signal.addEventListener('abort', () => {
+      reject(new MoverDepartureError(seat, `no answer within ${String(DEPARTURE_BUDGET_MS)} ms`));
+    });
+  });
 }
 
 /**
@@ -122,15 +140,52 @@ export class RedisMovers {
       queue: endpoints.queue,
       sendTimeoutMs: this.options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS,
     });
-    this.movers.set(key, { fingerprint: endpoints.fingerprint, stream, mover });
+    const { stream: name, group, consumerName } = endpoints.stream;
+    const seat = { stream: name, group, consumer: consumerName };
+    this.movers.set(key, {
+      fingerprint: endpoints.fingerprint,
+      stream,
+      mover,
+      seat,
+      commands: endpoints.commands,
+    });
     return mover;
   }
 
+  /**
+   * Releases the migration's mover: closes its connections, then deletes its consumer from the
+   * group unless entries are pending under it, so that XINFO CONSUMERS and the active-consumer
+   * figures stop listing a consumer that will never read again. Never rejects: a consumer that
+   * could not be deleted costs a log line and stays, harmless, with whatever it holds.
+   */
   async forget(key: string): Promise<void> {
     const cached = this.movers.get(key);
     this.movers.delete(key);
     this.tallies.delete(key);
-    await cached?.stream.close();
+    if (cached === undefined) return;
+    // Closed first: no read of the mover's can make an entry pending after the check.
+    await cached.stream.close();
+    const { logger } = this.options;
+    const where = { migration: key, ...cached.seat };
+    try {
+      const departure = await Promise.race([
+        leaveGroup(cached.commands(), cached.seat),
+        departureTimeout(cached.seat),
+      ]);
+      if (!departure.left) {
+        logger.warn(
+          { ...where, pending: departure.pending },
+          'kept the mover consumer in the group: entries are pending under it, and deleting it would drop them',
+        );
+      } else if (departure.dropped > 0) {
+        logger.error(
+          { ...where, droppedPending: departure.dropped },
+          'the mover consumer took entries while it was being deleted: they are no longer claimable',
+        );
+      } else logger.info(where, 'deleted the mover consumer from the group');
+    } catch (error) {
+      logger.warn({ ...where, err: error }, 'could not delete the mover consumer from the group');
+    }
   }
 
   async close(): Promise<void> {

@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { RedisStreamStats } from '../../../../src/adapter/types.ts';
 import type { AnalysisStatus } from '../../../../src/operator/api/status-schema.ts';
 import { OperatorMetrics } from '../../../../src/operator/controller/operator-metrics.ts';
+import { streamStats } from '../fixtures/stream-stats.ts';
 
-const STATS: RedisStreamStats = {
-  kind: 'redis',
-  stream: 'github-webhooks',
-  group: 'webhook-workers',
-  length: 12,
-  lag: { known: true, value: 4 },
-  pending: 2,
-  backlog: { known: true, value: 6 },
-  oldestPendingAgeMs: 0,
-  oldestUndeliveredAgeMs: 0,
-  deadLetterLength: 0,
-  lostToTrimming: 0,
-  activeConsumers: [],
-  overCap: false,
-};
+const STATS = streamStats();
 
 const LABELS = 'migration="team/webhooks",stream="github-webhooks",group="webhook-workers"';
 
