@@ -9,7 +9,7 @@
  * - `IDEMPOTENCY_INVALID_DELIVERY_ID`: a message without a delivery id reached the store (back ends
  *   give such messages an id of their own, so this is a bug).
  * - `IDEMPOTENCY_UNEXPECTED_REPLY`: a script answered something it never returns (a different script
- *   under the same SHA, or a proxy in between).
+ *   under the same SHA, or a proxy in between), or a done mark has no expiry (no worker writes one).
  * - `IDEMPOTENCY_TIMEOUT`: the store did not answer within the command timeout (down, or the
  *   connection is being re-established); the command may still land later.
  */

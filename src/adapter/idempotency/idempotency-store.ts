@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Clock } from '../clock.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import { TurnPipeline } from '../redis/turn-pipeline.ts';
 import type { CommitOperation } from './commit-transaction.ts';
 import { IdempotencyError } from './idempotency-error.ts';
@@ -36,7 +36,10 @@ export interface IdempotencyStoreOptions {
    * slot while the connection is re-established; its command may still land later. Default: none.
    */
   commandTimeoutMs?: number;
-  /** Times `commandTimeoutMs`; a CoalescingClock keeps that cheap. Required with a timeout. */
+  /**
+   * Times `commandTimeoutMs` (a CoalescingClock keeps that cheap; required with a timeout) and dates
+   * done marks (`markedDoneAt`). Default: the system clock.
+   */
   clock?: Clock;
 }
 
@@ -56,6 +59,7 @@ export class IdempotencyStore {
   private readonly tokenPrefix: string;
   private leases = 0;
   private readonly deadline: { ms: number; clock: Clock } | undefined;
+  private readonly clock: Clock;
 
   constructor(options: IdempotencyStoreOptions) {
     this.client = options.client;
@@ -63,6 +67,7 @@ export class IdempotencyStore {
     this.leaseMs = options.leaseMs;
     this.doneRetentionMs = options.doneRetentionMs;
     this.tokenPrefix = `${options.owner}:${randomUUID()}:`;
+    this.clock = options.clock ?? systemClock;
     if (options.commandTimeoutMs !== undefined) {
       if (options.clock === undefined) throw new RangeError('a command timeout needs a clock');
       this.deadline = { ms: options.commandTimeoutMs, clock: options.clock };
@@ -130,6 +135,28 @@ export class IdempotencyStore {
   async isDone(deliveryId: string): Promise<boolean> {
     const done = deliveryKeys(this.keyPrefix, deliveryId).done;
     return (await this.bounded(this.client.exists(done), 'the done-mark check', deliveryId)) === 1;
+  }
+
+  /**
+   * When the delivery was marked done, on this store's clock; undefined when it is not. A done mark
+   * is written with the retention as its time to live, so its age is retention − PTTL: one PTTL,
+   * exact to the millisecond, dated at the midpoint of the round trip. Calls made in one turn share
+   * one round trip. A mark written under another retention is dated off by the difference.
+   */
+  async markedDoneAt(deliveryId: string): Promise<number | undefined> {
+    const done = deliveryKeys(this.keyPrefix, deliveryId).done;
+    const askedAt = this.clock.now();
+    const ttl = await this.bounded(this.scripts.call('PTTL', done), "the done mark's PTTL", deliveryId);
+    const answeredAt = this.clock.now();
+    if (ttl === -2) return undefined;
+    if (typeof ttl !== 'number' || ttl < 0) {
+      throw new IdempotencyError(
+        'IDEMPOTENCY_UNEXPECTED_REPLY',
+        deliveryId,
+        `PTTL of the done mark answered ${JSON.stringify(ttl)}: a mark without expiry was not written by a worker, so when it was is unknown`,
+      );
+    }
+    return Math.round((askedAt + answeredAt) / 2) - (this.doneRetentionMs - ttl);
   }
 
   async ping(): Promise<void> {

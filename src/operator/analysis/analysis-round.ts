@@ -1,5 +1,6 @@
 import type { StageName } from '../api/stages-schema.ts';
 import type { AnalysisStatus, ProbeRoundStatus } from '../api/status-schema.ts';
+import { nextCheckAt, type ProbeTiming } from './probe-round.ts';
 import type { AnalysisWindow } from './reading.ts';
 
 export interface RoundClock {
@@ -49,9 +50,17 @@ export function pendingProbes(
   return analysis?.stage === clock.stage && analysis.step === clock.step ? analysis.probes : undefined;
 }
 
-/** When the round after the latest counted one falls due, or the pending probes are checked next. */
-export function nextRoundAt(clock: RoundClock, analysis: AnalysisStatus | undefined): number {
+/**
+ * When the round after the latest counted one falls due, or, seen at `now`, when the pending probes
+ * are checked next.
+ */
+export function nextRoundAt(
+  clock: RoundClock,
+  analysis: AnalysisStatus | undefined,
+  now: number,
+  probeTiming: ProbeTiming,
+): number {
   const probes = pendingProbes(clock, analysis);
-  if (probes !== undefined) return Date.parse(probes.checkAt);
+  if (probes !== undefined) return nextCheckAt(probes, now, probeTiming);
   return clock.anchor + (countedRound(clock, analysis) + 1) * clock.intervalMs;
 }

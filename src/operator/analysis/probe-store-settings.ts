@@ -20,10 +20,27 @@ async function valueOf(entry: EnvEntry, lookup: SecretLookup): Promise<string> {
 const OWN_STORE_VARIABLES = new Set(['IDEMPOTENCY_KEY_PREFIX']);
 
 /**
+ * How long done marks are kept, which dates them (IdempotencyStore.markedDoneAt). Read when it can
+ * be: without it the default is assumed, and a mark it dates wrongly is caught by the probe check
+ * (probe-round.ts), so it never costs the probes themselves.
+ */
+const RETENTION_VARIABLE = 'IDEMPOTENCY_RETENTION';
+
+async function retentionOf(liveEnv: readonly EnvEntry[], lookup: SecretLookup): Promise<[string, string][]> {
+  const entry = liveEnv.find((e) => e.name === RETENTION_VARIABLE);
+  if (entry === undefined) return [];
+  return valueOf(entry, lookup).then(
+    (value) => [[entry.name, value]],
+    () => [],
+  );
+}
+
+/**
  * The idempotency store the consumers mark deliveries done in, as the operator configures them:
- * their recorded settings with the store pinned (container-settings.ts) plus the key prefix from
- * the consumer's live env (`liveEnv`; the operator records only the variables it manages), parsed
- * by the same code the worker parses its environment with, so the probe looks where a worker writes.
+ * their recorded settings with the store pinned (container-settings.ts) plus the key prefix and,
+ * when it can be read, the retention from the consumer's live env (`liveEnv`; the operator records
+ * only the variables it manages), parsed by the same code the worker parses its environment with,
+ * so the probe looks where a worker writes.
  */
 export async function probeStoreSettings(
   spec: QueueMigrationSpec,
@@ -43,9 +60,12 @@ export async function probeStoreSettings(
       ...desiredSettings(spec, original, 'redis').env,
       ...liveEnv.filter((entry) => OWN_STORE_VARIABLES.has(entry.name)),
     ];
-    env = Object.fromEntries(
-      await Promise.all(entries.map(async (entry) => [entry.name, await valueOf(entry, lookup)] as const)),
-    );
+    env = Object.fromEntries([
+      ...(await Promise.all(
+        entries.map(async (entry) => [entry.name, await valueOf(entry, lookup)] as const),
+      )),
+      ...(await retentionOf(liveEnv, lookup)),
+    ]);
   } catch (error) {
     return { known: false, reason: error instanceof Error ? error.message : String(error) };
   }

@@ -115,14 +115,13 @@ export const probeRoundStatus = z
   .object({
     round: count('The analysis round the probes measure; it is counted once they are judged.'),
     sentAt: timestamp('When the probes were published; probes.timeout runs from here.'),
-    checkAt: timestamp('When a pass reads their done marks next (never after the timeout).'),
     probes: z
       .array(
         z.object({
           deliveryId: text('The probe’s delivery id.', 253),
           route: z.enum(['stream', 'http']).describe('Published into the stream, or sent to the producers.'),
           roundTripMs: count(
-            'From sentAt to the check that first found the done mark (checks are apart, so an upper bound).',
+            'From sentAt to when a worker marked it done, dated from the done mark’s time to live (to the check that found it when that date cannot be right).',
           ).optional(),
         }),
       )

@@ -9,6 +9,7 @@ import { describeError, measureRound, type MetricProvider } from '../analysis/pr
 import { probesPerRound } from '../analysis/probe-delivery.ts';
 import type { ProbeKubeReads } from '../analysis/probe-kube-reads.ts';
 import { probeReadings } from '../analysis/probe-readings.ts';
+import { probeTiming } from '../analysis/probe-round.ts';
 import { probeStoreSettings, type SecretLookup } from '../analysis/probe-store-settings.ts';
 import { ProbeProvider } from '../analysis/providers/probe-provider.ts';
 import { PrometheusProvider } from '../analysis/providers/prometheus-provider.ts';
@@ -28,8 +29,8 @@ export interface AnalysisMeasurerOptions {
   timeoutMs: number;
   /**
    * The probes' reads of Secrets (the webhook secret, a store password) and of the consumers' own
-   * store settings (IDEMPOTENCY_KEY_PREFIX). Without them, probes look under the default key
-   * prefix, and those that need a Secret read as no data, with the reason.
+   * store settings (IDEMPOTENCY_KEY_PREFIX, IDEMPOTENCY_RETENTION). Without them, probes look under
+   * the default key prefix, and those that need a Secret read as no data, with the reason.
    */
   probeReads?: ProbeKubeReads;
 }
@@ -42,12 +43,6 @@ export interface MeasureTarget {
   /** Asked only when a round is due and a metric needs them. */
   readyConsumers: () => Promise<string[]>;
 }
-
-/**
- * Time between two checks of a round's probes. A round trip is known to this resolution, so it is
- * well under the default p50 threshold (1 s); each check is one pass of the reconcile.
- */
-const PROBE_CHECK_EVERY_MS = 250;
 
 /**
  * Measures the analysis round that is due, if one is: the window comes from status (so the
@@ -149,12 +144,11 @@ export class AnalysisMeasurer {
     const provider = new ProbeProvider({
       migration: key,
       publish: async (message) => figures.redisBackend(key, spec).publish(message),
-      isDone: async (deliveryId) => figures.idempotencyStore(key, store.value).isDone(deliveryId),
+      markedDoneAt: async (deliveryId) => figures.idempotencyStore(key, store.value).markedDoneAt(deliveryId),
       ...(probes.producerUrl !== undefined &&
         secretRef !== undefined && { http: { url: probes.producerUrl, secret: () => lookup(secretRef) } }),
       count: probesPerRound(durationMs(interval), durationMs(probes.interval)),
-      timeoutMs: durationMs(probes.timeout),
-      checkEveryMs: PROBE_CHECK_EVERY_MS,
+      ...probeTiming(spec.analysis),
       answerMs: timeoutMs,
       clock,
     });

@@ -3,6 +3,7 @@ import type { QueueMigrationSpec } from '../api/spec-schema.ts';
 import type { QueueMigrationStatus } from '../api/status-schema.ts';
 import { analyse, type AnalysisOutcome, type RoundReadings } from '../analysis/analysis-engine.ts';
 import { nextRoundAt, type RoundClock } from '../analysis/analysis-round.ts';
+import { probeTiming } from '../analysis/probe-round.ts';
 import type { Pass } from './pass.ts';
 
 /**
@@ -41,7 +42,7 @@ export function analyseStep(pass: Pass, measured: RoundReadings | undefined): An
   else status.analysis = outcome.status;
   pass.analysisVerdicts = outcome.verdicts;
   if (outcome.verdicts.length > 0 && status.phase === 'Progressing')
-    pass.wakeUpAt(nextRoundAt(clock, status.analysis));
+    pass.wakeUpAt(nextRoundAt(clock, status.analysis, pass.now, probeTiming(spec.analysis)));
   return outcome;
 }
 

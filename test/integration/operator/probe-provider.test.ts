@@ -13,6 +13,11 @@ import { analysisSettings, type MetricSettings } from '../../../src/operator/api
 import { queueMigrationSpec } from '../../../src/operator/api/spec-schema.ts';
 import type { QueueMigrationStatus } from '../../../src/operator/api/status-schema.ts';
 import { analyse, type RoundReadings } from '../../../src/operator/analysis/analysis-engine.ts';
+import {
+  nextCheckAt,
+  PROBE_CHECK_EVERY_MS,
+  probeTiming,
+} from '../../../src/operator/analysis/probe-round.ts';
 import type { Reading } from '../../../src/operator/analysis/reading.ts';
 import { AnalysisMeasurer, type MeasureTarget } from '../../../src/operator/controller/analysis-measurer.ts';
 import { OperatorMetrics } from '../../../src/operator/controller/operator-metrics.ts';
@@ -126,7 +131,8 @@ describe('probes measured by the operator against real Redis and a real worker',
     for (;;) {
       const measured = await by.measureDue(pass, NOW);
       if (measured?.probes === undefined) return measured;
-      await pause(systemClock, Date.parse(measured.probes.checkAt) - Date.now());
+      const checkAt = nextCheckAt(measured.probes, Date.now(), probeTiming(pass.spec.analysis));
+      await pause(systemClock, checkAt - Date.now());
       pass = { ...pass, status: afterPass(pass, measured) };
     }
   }
@@ -200,6 +206,9 @@ describe('probes measured by the operator against real Redis and a real worker',
       const readings = await measure(target);
       expect(readings.get('probe-failures')).toMatchObject({ kind: 'value', value: 0 });
       expectRoundTrips(readings);
+      // Dated from the done marks: below the first check (250 ms on), which bounded it before.
+      const p50 = readingOf(readings, 'probe-round-trip-p50');
+      expect(p50.kind === 'value' ? p50.value : Infinity).toBeLessThan(PROBE_CHECK_EVERY_MS / 1_000);
       // Two probes per round (interval 2s, probes every 1s), each a ping the worker marked done.
       expect(marked).toHaveLength(2);
       const prefix = `queueshift-probe-${target.key.replace('/', '.')}-1-`;
@@ -346,7 +355,9 @@ describe('probes measured by the operator against real Redis and a real worker',
     const early = await pass(measurerOn(), status);
     expect(early.tookMs).toBeLessThan(PROBE_TIMEOUT_MS / 4);
     expect(early.measured.probes?.probes.map((p) => p.deliveryId)).toEqual(ids);
-    expect(early.measured.probes?.checkAt).toBe(new Date(clock.now() + 1).toISOString());
+    const pendingProbes = early.measured.probes;
+    if (pendingProbes === undefined) throw new Error('the probes are still pending');
+    expect(nextCheckAt(pendingProbes, clock.now(), probeTiming(target.spec.analysis))).toBe(clock.now() + 1);
     expect(await admin.xlen(target.stream)).toBe(2);
     status = afterPass({ ...target, status }, early.measured);
 

@@ -13,6 +13,7 @@ import { probeOf } from '../../../src/operator/analysis/probe-delivery.ts';
 import { probeReadings } from '../../../src/operator/analysis/probe-readings.ts';
 import {
   checkedRound,
+  nextCheckAt,
   sentRound,
   type DoneMarks,
   type ProbeRoundState,
@@ -22,7 +23,12 @@ const TIMING = { timeoutMs: 2_000, checkEveryMs: 250 };
 const SENT_AT = Date.parse('2026-11-26T10:00:10.000Z');
 const at = (offsetMs: number): string => new Date(SENT_AT + offsetMs).toISOString();
 const probes = ['p-0', 'p-1'].map((id) => probeOf('team/webhooks', id, 'stream'));
-const read = (...done: string[]): DoneMarks => ({ kind: 'read', done: new Set(done) });
+/** A read of the store: each probe found done, with the time its mark is dated (ms after sending). */
+const read = (done: Record<string, number> = {}): DoneMarks => ({
+  kind: 'read',
+  doneAt: new Map(Object.entries(done).map(([id, offsetMs]) => [id, SENT_AT + offsetMs])),
+});
+const DAY_MS = 24 * 3_600_000;
 
 const settings = analysisSettings.parse({ interval: '10s', defaultMetrics: true });
 const probeMetrics = metricsForStage(settings, 'staging').filter((m) => m.probe !== undefined);
@@ -38,47 +44,73 @@ function judged(state: ProbeRoundState) {
 }
 
 /** The round as the sending pass leaves it; each later pass checks it once, at its own `now`. */
-const sent = (): ProbeRoundStatus => pending(sentRound(1, SENT_AT, probes, new Map(), TIMING));
+const sent = (): ProbeRoundStatus => pending(sentRound(1, SENT_AT, probes, new Map()));
 
 describe('a probe round over several passes', () => {
   it('is pending once sent, records its ids and send time, and is first checked one interval on', () => {
     expect(sent()).toEqual({
       round: 1,
       sentAt: at(0),
-      checkAt: at(250),
       probes: [
         { deliveryId: 'p-0', route: 'stream' },
         { deliveryId: 'p-1', route: 'stream' },
       ],
     });
+    expect(nextCheckAt(sent(), SENT_AT, TIMING)).toBe(SENT_AT + 250);
   });
 
-  it('stays pending while a probe is unmarked, then succeeds with the round trip of each probe', () => {
-    const first = pending(checkedRound(sent(), read('p-1'), SENT_AT + 250, TIMING));
-    expect(first.checkAt).toBe(at(500));
+  it('stays pending while a probe is unmarked, then succeeds with the round trip its done mark is dated with', () => {
+    const first = pending(checkedRound(sent(), read({ 'p-1': 87 }), SENT_AT + 250, TIMING));
     expect(first.probes).toEqual([
       { deliveryId: 'p-0', route: 'stream' },
-      { deliveryId: 'p-1', route: 'stream', roundTripMs: 250 },
+      { deliveryId: 'p-1', route: 'stream', roundTripMs: 87 },
     ]);
-    // A later read that no longer sees p-1 (it is not asked again) keeps its first round trip.
+    expect(nextCheckAt(first, SENT_AT + 250, TIMING)).toBe(SENT_AT + 500);
+    // A check that finds nothing new hands back the round exactly as status holds it: no write.
     const second = pending(checkedRound(first, read(), SENT_AT + 500, TIMING));
-    const readings = judged(checkedRound(second, read('p-0'), SENT_AT + 750, TIMING));
+    expect(second).toEqual(first);
+    // A later read that no longer sees p-1 (it is not asked again) keeps its round trip.
+    const readings = judged(checkedRound(second, read({ 'p-0': 612 }), SENT_AT + 750, TIMING));
     expect(readings.get('probe-failures')).toMatchObject({ kind: 'value', value: 0 });
-    expect(readings.get('probe-round-trip-p50')).toMatchObject({ kind: 'value', value: 0.25 });
-    expect(readings.get('probe-round-trip-p99')).toMatchObject({ kind: 'value', value: 0.75 });
+    expect(readings.get('probe-round-trip-p50')).toMatchObject({ kind: 'value', value: 0.087 });
+    expect(readings.get('probe-round-trip-p99')).toMatchObject({ kind: 'value', value: 0.612 });
   });
 
   it('fails only at the timeout, naming the probes no worker marked done', () => {
-    const justBefore = pending(checkedRound(sent(), read('p-0'), SENT_AT + 1_999, TIMING));
+    const justBefore = pending(checkedRound(sent(), read({ 'p-0': 1_500 }), SENT_AT + 1_999, TIMING));
     // The next check falls on the deadline, not an interval past it.
-    expect(justBefore.checkAt).toBe(at(2_000));
+    expect(nextCheckAt(justBefore, SENT_AT + 1_999, TIMING)).toBe(SENT_AT + 2_000);
     const readings = judged(checkedRound(justBefore, read(), SENT_AT + 2_000, TIMING));
     expect(readings.get('probe-failures')).toEqual({
       kind: 'value',
       value: 1,
       detail: 'not marked done within 2s: p-1',
     });
-    expect(readings.get('probe-round-trip-p50')).toMatchObject({ kind: 'value', value: 1.999 });
+    expect(readings.get('probe-round-trip-p50')).toMatchObject({ kind: 'value', value: 1.5 });
+  });
+
+  it('counts a probe marked after the deadline as timed out, even when a late check finds it', () => {
+    const readings = judged(
+      checkedRound(sent(), read({ 'p-0': 400, 'p-1': 2_050 }), SENT_AT + 2_100, TIMING),
+    );
+    expect(readings.get('probe-failures')).toMatchObject({
+      kind: 'value',
+      value: 1,
+      detail: 'not marked done within 2s: p-1',
+    });
+  });
+
+  it('falls back to the time of the check when a mark is dated outside the round (another retention)', () => {
+    // Marks written under a retention 6 days shorter, then 9 days longer, than the one assumed.
+    const first = pending(checkedRound(sent(), read({ 'p-0': -6 * DAY_MS }), SENT_AT + 500, TIMING));
+    expect(first.probes.map((p) => p.roundTripMs)).toEqual([500, undefined]);
+    const readings = judged(checkedRound(first, read({ 'p-1': 9 * DAY_MS }), SENT_AT + 700, TIMING));
+    expect(readings.get('probe-round-trip-p50')).toMatchObject({ kind: 'value', value: 0.5 });
+    expect(readings.get('probe-round-trip-p99')).toMatchObject({ kind: 'value', value: 0.7 });
+  });
+
+  it('is checked a check interval on when a pass comes after the deadline without checking', () => {
+    expect(nextCheckAt(sent(), SENT_AT + 2_300, TIMING)).toBe(SENT_AT + 2_550);
   });
 
   it('is a provider error at once when the store cannot be asked', () => {
@@ -94,7 +126,7 @@ describe('a probe round over several passes', () => {
   });
 
   it('is a provider error at once when a probe was not accepted, with nothing left to check', () => {
-    const state = sentRound(1, SENT_AT, probes, new Map([['p-1', 'answered 503']]), TIMING);
+    const state = sentRound(1, SENT_AT, probes, new Map([['p-1', 'answered 503']]));
     expect(state).toEqual({
       kind: 'judged',
       outcomes: [{ deliveryId: 'p-1', route: 'stream', kind: 'unpublished', reason: 'answered 503' }],
@@ -131,7 +163,8 @@ describe('the analysis of a step whose round waits for probes', () => {
       probes: sent(),
     });
     expect(waiting.decision.kind).toBe('hold');
-    expect(nextRoundAt(clock, waiting.status)).toBe(SENT_AT + 250);
+    expect(nextRoundAt(clock, waiting.status, SENT_AT, TIMING)).toBe(SENT_AT + 250);
+    expect(nextRoundAt(clock, waiting.status, SENT_AT + 1_900, TIMING)).toBe(SENT_AT + 2_000);
     // A restarted operator finds the same probes in status; another step does not.
     expect(pendingProbes(clock, waiting.status)).toEqual(sent());
     expect(pendingProbes({ ...clock, step: 1 }, waiting.status)).toBeUndefined();
@@ -142,7 +175,7 @@ describe('the analysis of a step whose round waits for probes', () => {
       previous: waiting.status,
       measured: {
         due: due(SENT_AT),
-        readings: allReadings(checkedRound(sent(), read('p-0', 'p-1'), SENT_AT + 250, TIMING)),
+        readings: allReadings(checkedRound(sent(), read({ 'p-0': 120, 'p-1': 130 }), SENT_AT + 250, TIMING)),
       },
     });
     const status: AnalysisStatus | undefined = counted.status;
@@ -152,7 +185,7 @@ describe('the analysis of a step whose round waits for probes', () => {
       verdict: 'success',
       successes: 1,
     });
-    expect(nextRoundAt(clock, status)).toBe(clock.anchor + 2 * clock.intervalMs);
+    expect(nextRoundAt(clock, status, SENT_AT + 250, TIMING)).toBe(clock.anchor + 2 * clock.intervalMs);
 
     // The next round's probes leave the counted round's figures as they are.
     const next = analyse({

@@ -4,6 +4,7 @@ import {
   probeStoreSettings,
   type SecretLookup,
 } from '../../../src/operator/analysis/probe-store-settings.ts';
+import type { EnvEntry } from '../../../src/operator/stages/observations.ts';
 import { fastSpec } from './stages/simulated-deployments.ts';
 
 const consumer = (env: RecordedEnvVar[], deployment = 'worker'): OriginalSettings => ({
@@ -79,6 +80,26 @@ describe('where probes look for done marks', () => {
       known: true,
       value: { keyPrefix: 'billing:idem:', connection: { endpoint: { address: { host: 'idem' } } } },
     });
+  });
+
+  it('dates done marks with the consumers’ own retention, and assumes the default when it cannot be read', async () => {
+    const retention = async (entry: EnvEntry) => {
+      const store = await probeStoreSettings(
+        fastSpec(),
+        [consumer([{ name: 'IDEMPOTENCY_REDIS_ADDRESS', value: 'idem:6379' }])],
+        lookup,
+        [entry],
+      );
+      return store.known ? store.value.doneRetentionMs : store.reason;
+    };
+    expect(await retention({ name: 'IDEMPOTENCY_RETENTION', value: '720h' })).toBe(30 * 24 * 3_600_000);
+    // The probes still run: a mark dated under the wrong retention is caught by the check (probe-round.ts).
+    expect(
+      await retention({
+        name: 'IDEMPOTENCY_RETENTION',
+        valueFrom: { configMapKeyRef: { name: 'worker', key: 'retention' } },
+      }),
+    ).toBe(21 * 24 * 3_600_000);
   });
 
   it.each<[string, OriginalSettings[], string]>([

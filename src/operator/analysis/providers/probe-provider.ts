@@ -25,8 +25,11 @@ export interface ProbeProviderOptions extends ProbeTiming {
   migration: string;
   /** Publishes into the stream through the adapter's Redis back end, as the webhook would. */
   publish: (message: OutgoingMessage) => Promise<unknown>;
-  /** Whether the consumers' idempotency store holds the delivery's done mark. */
-  isDone: (deliveryId: string) => Promise<boolean>;
+  /**
+   * When the consumers' idempotency store marked the delivery done (on `clock`), undefined when it
+   * did not; calls made together share one round trip.
+   */
+  markedDoneAt: (deliveryId: string) => Promise<number | undefined>;
   http?: ProbeHttpTarget;
   /** Probes published into the stream in a round (one more goes over HTTP when `http` is set). */
   count: number;
@@ -89,23 +92,29 @@ export class ProbeProvider {
       sentAt,
       probes,
       new Map(refusals.flatMap(([id, reason]) => (reason === undefined ? [] : [[id, reason] as const]))),
-      this.options,
     );
   }
 
-  /** Reads the done marks of the probes not yet found done (one read each, issued together). */
+  /**
+   * Reads the done marks of the probes not yet found done (one read each, issued together), judged
+   * as of the read's answer: no mark found can be dated later than that.
+   */
   async check(sent: ProbeRoundStatus): Promise<ProbeRoundState> {
-    const { clock } = this.options;
-    const checkedAt = clock.now();
-    return checkedRound(sent, await this.doneMarks(unmarkedProbes(sent)), checkedAt, this.options);
+    const marks = await this.doneMarks(unmarkedProbes(sent));
+    return checkedRound(sent, marks, this.options.clock.now(), this.options);
   }
 
   private async doneMarks(ids: readonly string[]): Promise<DoneMarks> {
-    const { isDone, clock, answerMs } = this.options;
+    const { markedDoneAt, clock, answerMs } = this.options;
     // Async, so that a store that cannot even be built reads as a failed check too.
     const read = (async (): Promise<DoneMarks> => {
-      const answers = await Promise.all(ids.map(async (id) => ((await isDone(id)) ? [id] : [])));
-      return { kind: 'read', done: new Set(answers.flat()) };
+      const answers = await Promise.all(
+        ids.map(async (id) => {
+          const doneAt = await markedDoneAt(id);
+          return doneAt === undefined ? [] : [[id, doneAt] as const];
+        }),
+      );
+      return { kind: 'read', doneAt: new Map(answers.flat()) };
     })().catch((error: unknown): DoneMarks => ({ kind: 'failed', reason: describeError(error) }));
     return withinBudget(read, answerMs, clock, () => ({
       kind: 'failed',

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import type { Known } from '../../../../src/adapter/types.ts';
 import type { Action, Decision } from '../../../../src/operator/stages/actions.ts';
 import type { RedisMoveTally } from '../../../../src/operator/stages/observations.ts';
-import { decide } from '../../../../src/operator/stages/stage-machine.ts';
 import { fastSpec, reasons, SimulatedDeployments } from './simulated-deployments.ts';
 
 type Move = Extract<Action, { kind: 'moveRedisToSqs' }>;
@@ -26,24 +25,10 @@ async function draining(backlog: Known<number>, drainTimeout = '30s'): Promise<S
  */
 function drainPass(sim: SimulatedDeployments, seconds: number, moves?: RedisMoveTally): Decision {
   sim.now += seconds * 1_000;
-  const decision = decide({
-    spec: sim.spec,
-    status: sim.status,
-    generation: 1,
-    tokens: sim.tokens,
-    finalizerPresent: sim.finalizerPresent,
-    deleting: false,
-    now: sim.now,
-    observations: {
-      deployments: sim.deployments,
-      canaries: sim.canaries,
-      verdicts: [],
-      ...(sim.redisBacklog !== undefined && { redisBacklog: sim.redisBacklog }),
-      ...(moves !== undefined && { redisMoves: moves }),
-    },
+  return sim.passObserving({
+    ...(sim.redisBacklog !== undefined && { redisBacklog: sim.redisBacklog }),
+    ...(moves !== undefined && { redisMoves: moves }),
   });
-  for (const action of decision.actions) sim.carryOut(action);
-  return decision;
 }
 
 const movesOf = (decision: Decision): Move[] =>

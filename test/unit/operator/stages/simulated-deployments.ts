@@ -13,6 +13,7 @@ import type { ControlTokens } from '../../../../src/operator/stages/controls.ts'
 import type {
   DeploymentObservation,
   EnvEntry,
+  Observations,
   SqsRemainder,
 } from '../../../../src/operator/stages/observations.ts';
 import { PASSING_PREFLIGHT } from '../preflight-fixtures.ts';
@@ -128,6 +129,23 @@ export class SimulatedDeployments {
       })),
       ...this.extraVerdicts,
     ];
+    const decision = this.passObserving({
+      verdicts,
+      ...this.measure(),
+      ...(this.sqsDepth !== undefined && { sqsDepth: this.sqsDepth }),
+      ...(this.redisBacklog !== undefined && { redisBacklog: this.redisBacklog }),
+      ...(this.sqsRemainder !== undefined && { sqsRemainder: this.sqsRemainder }),
+    });
+    if (this.autoRollout) this.finishRollouts();
+    this.decisions.push(decision);
+    return decision;
+  }
+
+  /**
+   * One reconcile with observations the test gives rather than ones the simulation measures (no
+   * rollout verdicts unless given), its actions carried out: for inputs the simulation does not model.
+   */
+  passObserving(given: Partial<Observations>): Decision {
     const decision = decide({
       spec: this.spec,
       status: this.status,
@@ -139,17 +157,12 @@ export class SimulatedDeployments {
       observations: {
         deployments: this.deployments,
         canaries: this.canaries,
-        verdicts,
-        ...this.measure(),
-        ...(this.sqsDepth !== undefined && { sqsDepth: this.sqsDepth }),
-        ...(this.redisBacklog !== undefined && { redisBacklog: this.redisBacklog }),
-        ...(this.sqsRemainder !== undefined && { sqsRemainder: this.sqsRemainder }),
+        verdicts: [],
         preflight: PASSING_PREFLIGHT,
+        ...given,
       },
     });
     for (const action of decision.actions) this.carryOut(action);
-    if (this.autoRollout) this.finishRollouts();
-    this.decisions.push(decision);
     return decision;
   }
 
