@@ -271,14 +271,20 @@ export function parseProducerEnv(
   );
 }
 
+/**
+ * The variables that say where the idempotency store is, by precedence: its own, else the queue
+ * Redis's. The operator's preflight reads the same list to tell whether a consumer's env locates it.
+ */
+export const IDEMPOTENCY_STORE_LOCATORS = [
+  ['IDEMPOTENCY_REDIS_ADDRESS', 'IDEMPOTENCY_REDIS_SENTINEL_ENABLED'],
+  ['REDIS_ADDRESS', 'REDIS_SENTINEL_ENABLED'],
+] as const;
+
 function idempotency(reader: Reader): IdempotencyConfig | undefined {
   // The store is the system's own setting; it defaults to the queue Redis when not set apart.
-  const own = reader.raw('IDEMPOTENCY_REDIS_ADDRESS') ?? reader.raw('IDEMPOTENCY_REDIS_SENTINEL_ENABLED');
-  const prefix =
-    own !== undefined ||
-    (reader.raw('REDIS_ADDRESS') === undefined && reader.raw('REDIS_SENTINEL_ENABLED') === undefined)
-      ? 'IDEMPOTENCY_REDIS_'
-      : 'REDIS_';
+  const [own, queue] = IDEMPOTENCY_STORE_LOCATORS;
+  const located = (names: readonly string[]): boolean => names.some((name) => reader.raw(name) !== undefined);
+  const prefix = located(own) || !located(queue) ? 'IDEMPOTENCY_REDIS_' : 'REDIS_';
   const connection = redisConnection(reader, prefix, '(the idempotency store; or set REDIS_ADDRESS)');
   const leaseMs = reader.withDefault('IDEMPOTENCY_LEASE', duration, 30_000);
   const doneRetentionMs = reader.withDefault('IDEMPOTENCY_RETENTION', duration, 21 * 24 * 3_600_000);

@@ -4,7 +4,13 @@
  */
 export type * from './types.ts';
 export type * from './config.ts';
-export { ConfigError, DEFAULT_CLAIM_IDLE_MS, parseConsumerEnv, parseProducerEnv } from './env-config.ts';
+export {
+  ConfigError,
+  DEFAULT_CLAIM_IDLE_MS,
+  IDEMPOTENCY_STORE_LOCATORS,
+  parseConsumerEnv,
+  parseProducerEnv,
+} from './env-config.ts';
 // How the adapter reads a duration variable, for code that must interpret a service's settings.
 export { duration } from './env-fields.ts';
 export type { ConfigProblem, Environment, ParseContext, ParseResult } from './env-config.ts';

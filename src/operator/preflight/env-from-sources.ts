@@ -1,3 +1,4 @@
+import { IDEMPOTENCY_STORE_LOCATORS } from '../../adapter/index.ts';
 import type { QueueMigrationSpec } from '../api/spec-schema.ts';
 import type { PreflightCheck } from '../api/status-schema.ts';
 import type { Role } from '../stages/actions.ts';
@@ -100,21 +101,12 @@ export function envFromCheck(
 export const STORE_LOCATION_CHECK = 'idempotency-store-in-env';
 
 /**
- * What tells where a consumer's idempotency store is, by precedence: its own variables, else the
- * stream's REDIS_* (env-config.ts).
- */
-const STORE_LOCATIONS = [
-  ['IDEMPOTENCY_REDIS_ADDRESS', 'IDEMPOTENCY_REDIS_SENTINEL_ENABLED'],
-  ['REDIS_ADDRESS', 'REDIS_SENTINEL_ENABLED'],
-] as const;
-
-/**
  * Whether the store may be located through `envFrom` rather than `env`: at the first level of
  * precedence that env or a source may set, env must be the one that does (env wins for a name).
  */
 function storeFromSources(container: ContainerObservation): boolean {
   const sources = container.envFrom ?? [];
-  for (const names of STORE_LOCATIONS) {
+  for (const names of IDEMPOTENCY_STORE_LOCATORS) {
     if (container.env.some((entry) => (names as readonly string[]).includes(entry.name))) return false;
     if (sources.some((source) => names.some((name) => name.startsWith(source.prefix ?? '')))) return true;
   }
