@@ -3,13 +3,16 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
   RedisStreamsBackend,
+  systemClock,
+  type Clock,
   type QueueBackend,
   type RedisConnectionConfig,
   type RedisStreamsConfig,
 } from '../../adapter/index.ts';
 import type { QueueMigrationSpec } from '../api/spec-schema.ts';
 import type { RedisMoveTally } from '../stages/observations.ts';
-import { leaveGroup, MoverDepartureError, type MoverSeat } from './mover-departure.ts';
+import { withinBudget } from '../analysis/providers/metric-provider.ts';
+import { leaveGroup, MoverDepartureError, type Departure, type MoverSeat } from './mover-departure.ts';
 import { RedisToSqsMover } from './redis-to-sqs-mover.ts';
 
 /**
@@ -57,6 +60,8 @@ export interface RedisMoversOptions {
   /** Budget of one SendMessage. Default 10_000. */
   sendTimeoutMs?: number;
   logger: Logger;
+  /** Times the release's wait for Redis. Default: the system clock. */
+  clock?: Clock;
 }
 
 const DEFAULT_SEND_TIMEOUT_MS = 10_000;
@@ -71,16 +76,6 @@ interface MoverEntry {
   mover: RedisToSqsMover;
   seat: MoverSeat;
   commands: () => Redis;
-}
-
-/** Rejects once the departure's budget has passed: the bound of a wait that cannot be cancelled. */
-function departureTimeout(seat: MoverSeat): Promise<never> {
-  const signal = AbortSignal.timeout(DEPARTURE_BUDGET_MS);
-  return new Promise((_resolve, reject) => {
-    signal.addEventListener('abort', () => {
-      reject(new MoverDepartureError(seat, `no answer within ${String(DEPARTURE_BUDGET_MS)} ms`));
-    });
-  });
 }
 
 /**
@@ -168,10 +163,13 @@ export class RedisMovers {
     const { logger } = this.options;
     const where = { migration: key, ...cached.seat };
     try {
-      const departure = await Promise.race([
-        leaveGroup(cached.commands(), cached.seat),
-        departureTimeout(cached.seat),
-      ]);
+      const departure = await withinBudget<Departure | Error>(
+        leaveGroup(cached.commands(), cached.seat).catch((error: unknown) => error as Error),
+        DEPARTURE_BUDGET_MS,
+        this.options.clock ?? systemClock,
+        () => new MoverDepartureError(cached.seat, `no answer within ${String(DEPARTURE_BUDGET_MS)} ms`),
+      );
+      if (departure instanceof Error) throw departure;
       if (!departure.left) {
         logger.warn(
           { ...where, pending: departure.pending },
