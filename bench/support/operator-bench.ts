@@ -6,13 +6,14 @@ import { promisify } from 'node:util';
 import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { KubeApi } from '../../src/operator/kube/kube-api.ts';
+import { kubeConfigCredentials } from '../../src/operator/kube/kube-credentials-of-kube-config.ts';
 import {
   OPERATOR_NAMESPACE,
   namespaceOperator,
   operatorKubeconfig,
   releaseMigrations,
   type OperatorProcess,
-} from '../../test/e2e/support/operator-process.ts';
+} from '../../test/support/operator-process.ts';
 import { adminKubeConfig } from '../../test/env/kube/accounts.ts';
 import { kubeTools } from '../../test/env/local-node/e2e-support.ts';
 import { sqsClient } from '../../test/env/sqs.ts';
@@ -39,7 +40,7 @@ export class OperatorBench {
   readonly sqs = required('sqs');
   readonly tools = kubeTools(this.kube);
   /** Cluster admin: what the bench itself does is not under test. */
-  readonly admin = new KubeApi(adminKubeConfig(this.kube));
+  readonly admin = new KubeApi(kubeConfigCredentials(adminKubeConfig(this.kube)));
   readonly namespace: string;
   readonly operator: OperatorProcess;
   /** The namespace's queue, once run() created it. */

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminKubeConfig, serviceAccountKubeconfig } from '../env/kube/accounts.ts';
 import { useTestNamespace } from '../env/local-node/e2e-support.ts';
 import { required } from '../env/test-environment.ts';
-import { operatorKubeconfig } from './support/operator-process.ts';
+import { operatorKubeconfig } from '../support/operator-process.ts';
 
 /** The HTTP status of a rejected call, or 200 when it went through. */
 async function statusOf(call: () => Promise<unknown>): Promise<number> {

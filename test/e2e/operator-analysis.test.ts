@@ -8,7 +8,7 @@ import { freePort, LOOPBACK } from '../env/ports.ts';
 import { sqsClient } from '../env/sqs.ts';
 import { required } from '../env/test-environment.ts';
 import { waitUntil } from '../env/wait.ts';
-import { applyMigration, operatorKubeconfig, useOperatorFor } from './support/operator-process.ts';
+import { applyMigration, operatorKubeconfig, useOperatorFor } from '../support/operator-process.ts';
 import { QueueSettingsWatch } from './support/queue-settings-watch.ts';
 
 // The operator as a process with the ServiceAccount of config/rbac; a PromQL metric answered by

@@ -2,6 +2,7 @@ import { CoreV1Api, KubeConfig, type V1ConfigMap } from '@kubernetes/client-node
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/adapter/index.ts';
 import { KubeApi } from '../../src/operator/kube/kube-api.ts';
+import { kubeConfigCredentials } from '../../src/operator/kube/kube-credentials-of-kube-config.ts';
 import { LeaderLease } from '../../src/operator/kube/leader-lease.ts';
 import { listWatch } from '../../src/operator/kube/list-watch.ts';
 import { adminKubeConfig } from '../env/kube/accounts.ts';
@@ -50,7 +51,7 @@ describe('the operator’s Kubernetes machinery', () => {
     core.createNamespacedConfigMap({ namespace, body: { metadata: { name }, data: { value } } });
 
   it('keeps watching across cut connections: it lists again and misses nothing changed meanwhile', async () => {
-    const api = new KubeApi(throughPort(admin, proxy.port));
+    const api = new KubeApi(kubeConfigCredentials(throughPort(admin, proxy.port)));
     const seen = new Map<string, string>();
     let lists = 0;
     const restarts: unknown[] = [];
@@ -96,7 +97,7 @@ describe('the operator’s Kubernetes machinery', () => {
   });
 
   it('lists everything again every resync period, whatever the watch says', async () => {
-    const api = new KubeApi(admin);
+    const api = new KubeApi(kubeConfigCredentials(admin));
     let lists = 0;
     const stop = new AbortController();
     const running = listWatch<V1ConfigMap>(
@@ -121,7 +122,7 @@ describe('the operator’s Kubernetes machinery', () => {
   });
 
   it('elects one leader on a Lease, hands over after expiry, and at once on release', async () => {
-    const api = new KubeApi(admin);
+    const api = new KubeApi(kubeConfigCredentials(admin));
     const candidate = (identity: string): LeaderLease =>
       new LeaderLease({
         api,

@@ -7,7 +7,7 @@ import { adminKubeConfig } from '../env/kube/accounts.ts';
 import { required } from '../env/test-environment.ts';
 import { waitUntil } from '../env/wait.ts';
 import { EVERY_STAGE, FINAL_GENERATIONS, MigrationFixture, positionOf } from './support/migration-fixture.ts';
-import { OPERATOR_NAMESPACE, OperatorProcess, operatorKubeconfig } from './support/operator-process.ts';
+import { OPERATOR_NAMESPACE, OperatorProcess, operatorKubeconfig } from '../support/operator-process.ts';
 
 /** Short, so that a handover fits a test; the operator renews every max(1 s, duration / 5). */
 const LEASE_MS = 3_000;

@@ -9,7 +9,7 @@ import { sqsClient } from '../env/sqs.ts';
 import { required } from '../env/test-environment.ts';
 import { waitUntil } from '../env/wait.ts';
 import { EVERY_STAGE, FINAL_GENERATIONS } from './support/migration-fixture.ts';
-import { applyMigration, useOperatorFor } from './support/operator-process.ts';
+import { applyMigration, useOperatorFor } from '../support/operator-process.ts';
 import { QueueSettingsWatch, queueSettingsOf } from './support/queue-settings-watch.ts';
 
 interface Snapshot {

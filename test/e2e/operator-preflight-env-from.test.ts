@@ -7,7 +7,7 @@ import { testServerDeployment, useTestNamespace } from '../env/local-node/e2e-su
 import { sqsClient } from '../env/sqs.ts';
 import { required } from '../env/test-environment.ts';
 import { waitUntil } from '../env/wait.ts';
-import { applyMigration, useOperatorFor } from './support/operator-process.ts';
+import { applyMigration, useOperatorFor } from '../support/operator-process.ts';
 
 // The operator as a process with config/rbac's rights (no access to ConfigMaps), against the real
 // API server; the stream is this file's own on the shared stream Redis.

@@ -7,7 +7,7 @@ import { sqsClient } from '../env/sqs.ts';
 import { required } from '../env/test-environment.ts';
 import { waitUntil } from '../env/wait.ts';
 import { PrivateRedis } from '../integration/services/fixtures/private-redis.ts';
-import { applyMigration, useOperatorFor } from './support/operator-process.ts';
+import { applyMigration, useOperatorFor } from '../support/operator-process.ts';
 import { QueueSettingsWatch } from './support/queue-settings-watch.ts';
 
 // The operator as a process with config/rbac's rights. The stream Redis is a server of this file's

@@ -7,7 +7,7 @@ import { sqsClient } from '../env/sqs.ts';
 import { required } from '../env/test-environment.ts';
 import { waitUntil } from '../env/wait.ts';
 import { sqsQueueEnv } from './support/live-pipeline.ts';
-import { applyMigration, useOperatorFor } from './support/operator-process.ts';
+import { applyMigration, useOperatorFor } from '../support/operator-process.ts';
 import { serviceDeployment } from './support/pipeline.ts';
 
 const PROBE_METRICS = [

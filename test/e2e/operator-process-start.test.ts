@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OperatorProcess } from './support/operator-process.ts';
+import { OperatorProcess } from '../support/operator-process.ts';
 
 // A test that cannot start its operator must say why at once: the exit status and the end of the
 // operator's own log, not a bare timeout after the budget.

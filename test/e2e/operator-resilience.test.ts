@@ -14,7 +14,7 @@ import {
   positionOf,
   type MigrationObject,
 } from './support/migration-fixture.ts';
-import { OperatorProcess, operatorKubeconfig } from './support/operator-process.ts';
+import { OperatorProcess, operatorKubeconfig } from '../support/operator-process.ts';
 
 /**
  * Every position the operator writes to status; full/0 has the consumers still reading SQS,

@@ -17,7 +17,7 @@ import {
 import { sqsClient } from '../env/sqs.ts';
 import { required } from '../env/test-environment.ts';
 import { waitUntil } from '../env/wait.ts';
-import { applyMigration, useOperatorFor } from './support/operator-process.ts';
+import { applyMigration, useOperatorFor } from '../support/operator-process.ts';
 
 /**
  * TEST_SERVER whose fate the test decides per queue setting, through files in GATE_DIR: a pod

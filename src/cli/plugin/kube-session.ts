@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeApi } from '../../operator/kube/kube-api.ts';
+import { kubeConfigCredentials } from '../../operator/kube/kube-credentials-of-kube-config.ts';
 import type { ConnectionFlags } from './plugin-args.ts';
 import { PluginError } from './plugin-error.ts';
 
@@ -66,7 +67,7 @@ export function openKubeSession(flags: ConnectionFlags, env: KubeEnvironment): K
   }
   let api: KubeApi;
   try {
-    api = new KubeApi(config);
+    api = new KubeApi(kubeConfigCredentials(config));
   } catch (error) {
     throw failure(`kubeconfig ${files.join(path.delimiter)}: ${(error as Error).message}`, error);
   }

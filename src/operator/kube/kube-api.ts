@@ -1,9 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeApiError } from './kube-api-error.ts';
 import type { KubeCredentials } from './kube-credentials.ts';
-import { kubeConfigCredentials } from './kube-credentials-of-kube-config.ts';
 
 export const CONTENT_TYPES = {
   json: 'application/json',
@@ -44,9 +42,8 @@ export class KubeApi {
   private readonly credentials: KubeCredentials;
   private agent: Promise<http.Agent> | undefined;
 
-  /** A client-node KubeConfig is accepted for the callers that build one (the plugin, tests). */
-  constructor(credentials: KubeCredentials | KubeConfig) {
-    this.credentials = 'getCurrentCluster' in credentials ? kubeConfigCredentials(credentials) : credentials;
+  constructor(credentials: KubeCredentials) {
+    this.credentials = credentials;
   }
 
   private async open(

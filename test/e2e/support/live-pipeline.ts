@@ -18,7 +18,7 @@ import {
   operatorKubeconfig,
   releaseMigrations,
   type OperatorProcess,
-} from './operator-process.ts';
+} from '../../support/operator-process.ts';
 import { readyWebhookUrls, serviceDeployment } from './pipeline.ts';
 import { SteadyLoad, type LoadReport } from './steady-load.ts';
 

@@ -6,7 +6,7 @@ import { adminKubeConfig } from '../../env/kube/accounts.ts';
 import { kubeTools, testServerDeployment, type KubeTools } from '../../env/local-node/e2e-support.ts';
 import { sqsClient } from '../../env/sqs.ts';
 import type { HostPort, KubeEndpoint, SqsEndpoint } from '../../env/state.ts';
-import { releaseMigrations } from './operator-process.ts';
+import { releaseMigrations } from '../../support/operator-process.ts';
 
 export interface MigrationObject {
   metadata: { uid: string };

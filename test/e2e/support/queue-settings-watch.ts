@@ -1,6 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { systemClock, type Clock } from '../../../src/adapter/index.ts';
 import { KubeApi } from '../../../src/operator/kube/kube-api.ts';
+import { kubeConfigCredentials } from '../../../src/operator/kube/kube-credentials-of-kube-config.ts';
 import { listWatch } from '../../../src/operator/kube/list-watch.ts';
 import { adminKubeConfig } from '../../env/kube/accounts.ts';
 import type { KubeEndpoint } from '../../env/state.ts';
@@ -87,7 +88,7 @@ export class QueueSettingsWatch {
     // Never rejects: listWatch reports failures through onRestart and runs until aborted.
     void listWatch<V1Deployment>(
       {
-        api: new KubeApi(adminKubeConfig(kube)),
+        api: new KubeApi(kubeConfigCredentials(adminKubeConfig(kube))),
         path: `/apis/apps/v1/namespaces/${namespace}/deployments`,
         onList: (items) => {
           watch.listed(items);

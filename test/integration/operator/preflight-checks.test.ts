@@ -8,6 +8,7 @@ import type { PreflightCheck } from '../../../src/operator/api/status-schema.ts'
 import { AdapterQueueFigures } from '../../../src/operator/controller/queue-figures.ts';
 import type { RedisSecretMaterial } from '../../../src/operator/kube/redis-secrets.ts';
 import { KubeApi } from '../../../src/operator/kube/kube-api.ts';
+import { kubeConfigCredentials } from '../../../src/operator/kube/kube-credentials-of-kube-config.ts';
 import { PreflightChecks } from '../../../src/operator/preflight/preflight-checks.ts';
 import { preflightChecks } from '../../../src/operator/preflight/preflight-verdict.ts';
 import { adminKubeConfig } from '../../env/kube/accounts.ts';
@@ -26,7 +27,10 @@ describe('the dual preflight against real servers', () => {
   const namespace = useTestNamespace('qs-preflight');
   const sqs = sqsClient(sqsEndpoint);
   const figures = new AdapterQueueFigures(pino({ level: 'silent' }));
-  const checks = new PreflightChecks({ api: new KubeApi(adminKubeConfig(required('kube'))), figures });
+  const checks = new PreflightChecks({
+    api: new KubeApi(kubeConfigCredentials(adminKubeConfig(required('kube')))),
+    figures,
+  });
   const id = randomUUID().slice(0, 8);
   const stream = `queueshift:test:preflight:${id}`;
   const queues: Record<'standard' | 'fifo' | 'shortRetention', string> = {

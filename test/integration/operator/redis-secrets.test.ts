@@ -12,6 +12,7 @@ import { ObservationGatherer } from '../../../src/operator/controller/observatio
 import { AdapterQueueFigures } from '../../../src/operator/controller/queue-figures.ts';
 import type { MigrationObject } from '../../../src/operator/controller/migration-object.ts';
 import { KubeApi } from '../../../src/operator/kube/kube-api.ts';
+import { kubeConfigCredentials } from '../../../src/operator/kube/kube-credentials-of-kube-config.ts';
 import { adminKubeConfig } from '../../env/kube/accounts.ts';
 import { useTestNamespace } from '../../env/local-node/e2e-support.ts';
 import { required } from '../../env/test-environment.ts';
@@ -39,7 +40,7 @@ describe('the operator connecting to Redis with the Secrets a migration referenc
     }),
   );
   const figures = new AdapterQueueFigures(logger);
-  const api = new KubeApi(adminKubeConfig(kube));
+  const api = new KubeApi(kubeConfigCredentials(adminKubeConfig(kube)));
   const gatherer = new ObservationGatherer(api, figures);
   const pem = {
     ca: fs.readFileSync(tls.caFile, 'utf8'),

@@ -3,15 +3,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { API_GROUP_VERSION, CRD_NAME, KIND } from '../../../src/operator/api/names.ts';
-import { serviceAccountKubeconfig } from '../../env/kube/accounts.ts';
-import { httpGet, type KubeTools, type TestNamespace } from '../../env/local-node/e2e-support.ts';
-import { LOOPBACK, freePort } from '../../env/ports.ts';
-import { waitForDaemon } from '../../env/readiness.ts';
-import type { KubeEndpoint } from '../../env/state.ts';
-import { required } from '../../env/test-environment.ts';
+import { API_GROUP_VERSION, CRD_NAME, KIND } from '../../src/operator/api/names.ts';
+import { serviceAccountKubeconfig } from '../env/kube/accounts.ts';
+import { httpGet, type KubeTools, type TestNamespace } from '../env/local-node/e2e-support.ts';
+import { LOOPBACK, freePort } from '../env/ports.ts';
+import { waitForDaemon } from '../env/readiness.ts';
+import type { KubeEndpoint } from '../env/state.ts';
+import { required } from '../env/test-environment.ts';
 
-const ROOT = path.join(import.meta.dirname, '../../..');
+const ROOT = path.join(import.meta.dirname, '../..');
 
 /** Where config/rbac puts the operator's ServiceAccount and where its Lease lives. */
 export const OPERATOR_NAMESPACE = 'queueshift-system';
