@@ -154,7 +154,6 @@ export function prepareOperator(env: Environment, context: EnvContext): Promise<
       clock,
     }),
     controller,
-    figures,
     metrics,
     clock,
     logger,

@@ -6,6 +6,7 @@ import { required } from '../env/test-environment.ts';
 import { waitUntil } from '../env/wait.ts';
 import { HELD_CANARY, kubectlQueueshift, waitForCanaryTraffic } from './support/fault-scenario.ts';
 import { pipelineInTestNamespace } from './support/live-pipeline.ts';
+import { OPERATOR_NAMESPACE } from '../support/operator-process.ts';
 import { connectionsOf, redisClientsOf, type RedisClientEntry } from './support/process-connections.ts';
 import { abortMigration } from './support/rollback-support.ts';
 
@@ -217,6 +218,60 @@ describe('an operator with a succeeded migration', () => {
       expect(run.account.handledTwice).toEqual([]);
       expect(run.account.accepted).toBe(run.account.sent);
       expect(await held()).toEqual(NOTHING_HELD);
+    },
+  );
+});
+
+describe('an operator that stops leading mid-migration', () => {
+  const { pipeline, held, waitUntilNothingHeld, streamSeries } = pipelineWithOperator('qm-at-rest-standby');
+
+  it(
+    'lets go of the connections and stream series it held for the migration while another holds the lease, and takes them up when it leads again',
+    { timeout: 600_000 },
+    async () => {
+      const migration = `${pipeline.namespace}/live`;
+      const operator = pipeline.operator;
+      if (operator === undefined) throw new Error('the operator is not running');
+      const measuring = async (): Promise<boolean> =>
+        (await held()).stream.length > 0 && (await streamSeries(migration)).length > 0;
+      const load = await pipeline.startFlowingLoad(RATE);
+      await pipeline.applyMigration({ stages: HELD_CANARY });
+      await waitUntil(measuring, {
+        what: 'the leader to connect to the stream Redis and export the stream series',
+        timeoutMs: 120_000,
+        intervalMs: 250,
+      });
+
+      // Another holder that renewed a moment ago, as one that won while this replica could not renew.
+      const renewTime = new Date().toISOString().replace(/Z$/, '000Z');
+      await pipeline.tools.kubectl([
+        'patch',
+        'lease',
+        operator.options.leaseName,
+        '-n',
+        OPERATOR_NAMESPACE,
+        '--type=merge',
+        `--patch=${JSON.stringify({ spec: { holderIdentity: 'another-replica', renewTime } })}`,
+      ]);
+      await waitUntil(async () => (await operator.metric('queueshift_operator_leader')) === 0, {
+        what: 'the replica to step down',
+        timeoutMs: 30_000,
+        intervalMs: 100,
+      });
+      await waitUntilNothingHeld('the standby to close the connections it opened as leader');
+      expect(await streamSeries(migration)).toEqual([]);
+
+      // The other holder never renews: the lease expires, and leading again the replica measures again.
+      await waitUntil(measuring, {
+        what: 'the replica to lead again and measure the stream',
+        timeoutMs: 120_000,
+        intervalMs: 250,
+      });
+      expect((await pipeline.migrationStatus())?.phase).toBe('Progressing');
+      const run = await pipeline.settle(load);
+      expect(run.account.lost).toEqual([]);
+      expect(run.account.handledTwice).toEqual([]);
+      expect(run.account.accepted).toBe(run.account.sent);
     },
   );
 });

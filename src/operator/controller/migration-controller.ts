@@ -167,7 +167,10 @@ export class MigrationController {
     }
   }
 
-  /** Runs until `signal` aborts; then lets the reconciles in progress finish. */
+  /**
+   * Runs until `signal` aborts; then lets the reconciles in progress finish, and lets go of what it
+   * held for the migrations: their series and their connections.
+   */
   async run(signal: AbortSignal): Promise<void> {
     const { api, clock, logger, metrics } = this.deps;
     const { namespace, resyncMs } = this.settings;
@@ -228,8 +231,14 @@ export class MigrationController {
       },
       { once: true },
     );
-    await Promise.all([...watches, ...workers]);
-    // Another replica leads now: its series are the true ones.
-    metrics.migrations.keepOnly([]);
+    try {
+      await Promise.all([...watches, ...workers]);
+    } finally {
+      // Another replica leads now, or none: its series are the true ones, and it opens the
+      // connections it needs. Kept here, they would be a standby's idle clients on every server.
+      metrics.migrations.keepOnly([]);
+      metrics.forgetAllStreams();
+      await this.deps.figures.close();
+    }
   }
 }

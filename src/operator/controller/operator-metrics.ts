@@ -87,6 +87,11 @@ export class OperatorMetrics {
     this.streamLabels.delete(migration);
   }
 
+  /** Removes the stream series of every migration: this replica measures none of them any more. */
+  forgetAllStreams(): void {
+    for (const migration of [...this.streamLabels.keys()]) this.forgetStream(migration);
+  }
+
   /** Counts the verdicts of a round the analysis just counted (none when it counted no new round). */
   countRound(migration: string, before: AnalysisStatus | undefined, after: AnalysisStatus | undefined): void {
     if (after === undefined) return;

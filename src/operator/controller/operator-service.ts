@@ -8,13 +8,11 @@ import type { KubeApi } from '../kube/kube-api.ts';
 import type { LeaderLease } from '../kube/leader-lease.ts';
 import type { MigrationController } from './migration-controller.ts';
 import type { OperatorMetrics } from './operator-metrics.ts';
-import type { QueueFigures } from './queue-figures.ts';
 
 export interface OperatorServiceOptions {
   api: KubeApi;
   lease: LeaderLease;
   controller: MigrationController;
-  figures: QueueFigures;
   metrics: OperatorMetrics;
   clock: Clock;
   logger: Logger;
@@ -58,7 +56,6 @@ export class OperatorService implements Service {
       await this.campaign(signal);
     } finally {
       readiness.drain();
-      await this.options.figures.close();
       await server.close(5_000);
     }
   }

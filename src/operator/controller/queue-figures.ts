@@ -60,6 +60,7 @@ export interface QueueFigures {
   /** What this process's mover of the migration moved so far; undefined before its first move. */
   redisMoves(key: string): RedisMoveTally | undefined;
   forget(key: string): Promise<void>;
+  /** forget() for every migration at once; figures asked for afterwards connect again. */
   close(): Promise<void>;
 }
 
@@ -338,6 +339,7 @@ export class AdapterQueueFigures implements QueueFigures {
     this.stores.clear();
     for (const { client } of this.clients.values()) client.disconnect();
     this.clients.clear();
+    this.secrets.clear();
     await Promise.all([...this.backends.values()].map(({ backend }) => backend.close()));
     this.backends.clear();
   }
