@@ -6,7 +6,7 @@ import { required } from '../env/test-environment.ts';
 import { waitUntil } from '../env/wait.ts';
 import { HELD_CANARY, kubectlQueueshift, waitForCanaryTraffic } from './support/fault-scenario.ts';
 import { pipelineInTestNamespace } from './support/live-pipeline.ts';
-import { OPERATOR_NAMESPACE } from '../support/operator-process.ts';
+import { giveLeaseToAnother } from '../support/operator-process.ts';
 import { connectionsOf, redisClientsOf, type RedisClientEntry } from './support/process-connections.ts';
 import { abortMigration } from './support/rollback-support.ts';
 
@@ -242,17 +242,7 @@ describe('an operator that stops leading mid-migration', () => {
         intervalMs: 250,
       });
 
-      // Another holder that renewed a moment ago, as one that won while this replica could not renew.
-      const renewTime = new Date().toISOString().replace(/Z$/, '000Z');
-      await pipeline.tools.kubectl([
-        'patch',
-        'lease',
-        operator.options.leaseName,
-        '-n',
-        OPERATOR_NAMESPACE,
-        '--type=merge',
-        `--patch=${JSON.stringify({ spec: { holderIdentity: 'another-replica', renewTime } })}`,
-      ]);
+      await giveLeaseToAnother(pipeline.tools, operator.options.leaseName);
       await waitUntil(async () => (await operator.metric('queueshift_operator_leader')) === 0, {
         what: 'the replica to step down',
         timeoutMs: 30_000,

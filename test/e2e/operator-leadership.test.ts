@@ -7,7 +7,12 @@ import { adminKubeConfig } from '../env/kube/accounts.ts';
 import { required } from '../env/test-environment.ts';
 import { waitUntil } from '../env/wait.ts';
 import { EVERY_STAGE, FINAL_GENERATIONS, MigrationFixture, positionOf } from './support/migration-fixture.ts';
-import { OPERATOR_NAMESPACE, OperatorProcess, operatorKubeconfig } from '../support/operator-process.ts';
+import {
+  OPERATOR_NAMESPACE,
+  OperatorProcess,
+  giveLeaseToAnother,
+  operatorKubeconfig,
+} from '../support/operator-process.ts';
 
 /** Short, so that a handover fits a test; the operator renews every max(1 s, duration / 5). */
 const LEASE_MS = 3_000;
@@ -109,17 +114,7 @@ describe('two operator replicas', () => {
   it('leads again after another holder took its lease (an API server outage does that) and reconciles again', async () => {
     const reconciled = (): Promise<number> =>
       second.metric('queueshift_operator_reconciles_total{result="success"}');
-    // A holder that renewed a moment ago, as a replica that won while this one could not renew.
-    const renewTime = new Date().toISOString().replace(/Z$/, '000Z');
-    await fixture.tools.kubectl([
-      'patch',
-      'lease',
-      leaseName,
-      '-n',
-      OPERATOR_NAMESPACE,
-      '--type=merge',
-      `--patch=${JSON.stringify({ spec: { holderIdentity: 'another-replica', renewTime } })}`,
-    ]);
+    await giveLeaseToAnother(fixture.tools, leaseName);
     await waitUntil(async () => (await second.metric('queueshift_operator_leader')) === 0, {
       what: 'the replica to step down',
       timeoutMs: 4 * LEASE_MS,

@@ -66,6 +66,24 @@ export async function releaseMigrations(tools: KubeTools, namespace: string): Pr
   }
 }
 
+/**
+ * Gives the Lease to a holder that renewed a moment ago and never renews again, as a replica that won
+ * while the leader could not renew (an API server outage does that): the leader steps down at its
+ * next renewal, and takes the Lease back once it expires.
+ */
+export async function giveLeaseToAnother(tools: KubeTools, leaseName: string): Promise<void> {
+  const renewTime = new Date().toISOString().replace(/Z$/, '000Z');
+  await tools.kubectl([
+    'patch',
+    'lease',
+    leaseName,
+    '-n',
+    OPERATOR_NAMESPACE,
+    '--type=merge',
+    `--patch=${JSON.stringify({ spec: { holderIdentity: 'another-replica', renewTime } })}`,
+  ]);
+}
+
 /** One replica that watches `namespace` alone; its kubeconfig (not written here) and log go in `workDir`. */
 export function namespaceOperator(
   namespace: string,
