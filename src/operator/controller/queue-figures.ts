@@ -60,7 +60,10 @@ export interface QueueFigures {
   /** What this process's mover of the migration moved so far; undefined before its first move. */
   redisMoves(key: string): RedisMoveTally | undefined;
   forget(key: string): Promise<void>;
-  /** forget() for every migration at once; figures asked for afterwards connect again. */
+  /**
+   * Closes the connections of every migration, as forget() closes one's, but leaves the mover's
+   * consumer in the group, for whichever replica leads next; figures asked for afterwards connect again.
+   */
   close(): Promise<void>;
 }
 
